@@ -1,0 +1,180 @@
+/* Capability spaces: resolving a cptr to a slot, and the derivation tree.
+ *
+ * The derivation tree records which capability was made from which: a
+ * copy or mint is a child of its source; objects made by retype are
+ * children of the untyped cap. Copies of one object always stay next to
+ * each other among their siblings, so "is this the last cap to the
+ * object?" is answered by looking at the neighbours. */
+#include "kernel.h"
+
+/* Resolve all 64 bits of cptr, seL4-style: each CNode consumes its guard
+ * and radix bits; a slot holding another CNode continues the walk. */
+enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out)
+{
+	const struct cap *c = root;
+	int left = CPTR_BITS;
+	for (;;) {
+		if (c->type != OBJ_CNODE)
+			return E_FAILED_LOOKUP;
+		int g = c->guard_bits, r = c->size_bits;
+		if (g + r > left)
+			return E_FAILED_LOOKUP;
+		if (g && ((cptr >> (left - g)) & MASK(g)) != c->data)
+			return E_FAILED_LOOKUP;
+		left -= g + r;
+		struct cte *slot = (struct cte *)c->obj + ((cptr >> left) & MASK(r));
+		if (left == 0 || slot->cap.type != OBJ_CNODE) {
+			*out = slot;
+			return E_OK;
+		}
+		c = &slot->cap;
+	}
+}
+
+/* Look up a cap of the given type (OBJ_NONE: any non-empty) for the
+ * current thread. */
+enum err lookup_cap(uint64_t cptr, int type, struct cte **out)
+{
+	enum err e = cspace_lookup(&current->cspace, cptr, out);
+	if (e)
+		return e;
+	if ((*out)->cap.type == OBJ_NONE)
+		return E_EMPTY_SLOT;
+	if (type != OBJ_NONE && (*out)->cap.type != type)
+		return E_INVALID_CAPABILITY;
+	return E_OK;
+}
+
+/* Slot `index` of the CNode named by cnode_cptr, which must be empty. */
+enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
+{
+	struct cte *cn;
+	enum err e = lookup_cap(cnode_cptr, OBJ_CNODE, &cn);
+	if (e)
+		return e;
+	if (index >= BIT(cn->cap.size_bits))
+		return E_RANGE;
+	*out = (struct cte *)cn->cap.obj + index;
+	return (*out)->cap.type == OBJ_NONE ? E_OK : E_DELETE_FIRST;
+}
+
+int cap_same_object(const struct cap *a, const struct cap *b)
+{
+	return a->type == b->type && a->obj == b->obj && a->type != OBJ_UNTYPED;
+}
+
+/* Put cap into the empty slot as the first child of parent (NULL: a root). */
+void cte_insert(struct cte *parent, struct cte *slot, const struct cap *cap)
+{
+	slot->cap = *cap;
+	slot->parent = parent;
+	slot->child = NULL;
+	slot->prev = NULL;
+	slot->next = parent ? parent->child : NULL;
+	if (slot->next)
+		slot->next->prev = slot;
+	if (parent)
+		parent->child = slot;
+}
+
+/* Take a slot out of the tree; its children take its place, in order. */
+static void cte_unlink(struct cte *x)
+{
+	struct cte *first = x->child, *last = x->child;
+	if (first) {
+		for (struct cte *c = first; c; c = c->next) {
+			c->parent = x->parent;
+			last = c;
+		}
+		first->prev = x->prev;
+		last->next = x->next;
+	} else {
+		first = x->next;
+		last = x->prev;
+	}
+	if (x->prev)
+		x->prev->next = first;
+	else if (x->parent)
+		x->parent->child = first;
+	if (x->next)
+		x->next->prev = last;
+	x->parent = x->child = x->next = x->prev = NULL;
+}
+
+/* Move a cap to an empty slot, keeping its place in the tree. */
+void cte_move(struct cte *from, struct cte *to)
+{
+	*to = *from;
+	if (to->prev)
+		to->prev->next = to;
+	else if (to->parent)
+		to->parent->child = to;
+	if (to->next)
+		to->next->prev = to;
+	for (struct cte *c = to->child; c; c = c->next)
+		c->parent = to;
+	memset(from, 0, sizeof *from);
+}
+
+static int cte_is_final(const struct cte *x)
+{
+	const struct cap *c = &x->cap;
+	return !(x->parent && cap_same_object(&x->parent->cap, c)) &&
+	       !(x->prev && cap_same_object(&x->prev->cap, c)) &&
+	       !(x->next && cap_same_object(&x->next->cap, c)) &&
+	       !(x->child && cap_same_object(&x->child->cap, c));
+}
+
+/* The last cap to an object is gone: the object dies. CNodes are emptied
+ * by cnode_finalize without recursion. */
+static void finalize(struct cap *c)
+{
+	switch (c->type) {
+	case OBJ_TCB: tcb_destroy((struct tcb *)c->obj); break;
+	case OBJ_ENDPOINT: ep_finalize((struct endpoint *)c->obj); break;
+	case OBJ_NOTIFICATION: ntfn_finalize((struct notification *)c->obj); break;
+	case OBJ_CNODE: cnode_finalize(c); break;
+	case OBJ_VSPACE: vspace_finalize(c); break;
+	case OBJ_FRAME:
+	case OBJ_LARGE_FRAME:
+		tcb_forget_object(kpa((void *)c->obj), BIT(c->size_bits));
+		break;
+	case OBJ_TIMER: timer_cancel((struct ktimer *)c->obj); break;
+	case OBJ_IRQ_HANDLER: irq_finalize(c->obj); break;
+	default: break;
+	}
+}
+
+/* Empty the slot; returns whether it held the last cap to its object. */
+int cte_remove(struct cte *x)
+{
+	int final = cte_is_final(x);
+	cte_unlink(x);
+	memset(&x->cap, 0, sizeof x->cap);
+	return final;
+}
+
+void cte_delete(struct cte *x)
+{
+	if (x->cap.type == OBJ_NONE)
+		return;
+	struct cap c = x->cap;
+	int final = cte_remove(x);
+	if (c.type == OBJ_FRAME || c.type == OBJ_LARGE_FRAME || c.type == OBJ_PAGE_TABLE)
+		vspace_unmap_cap(&c);
+	if (final)
+		finalize(&c);
+}
+
+/* Delete every cap derived from x, leaves first, so no recursion is needed. */
+void cte_revoke(struct cte *x)
+{
+	while (x->child) {
+		struct cte *c = x->child;
+		while (c->child)
+			c = c->child;
+		cte_delete(c);
+	}
+	if (x->cap.type == OBJ_UNTYPED)
+		x->cap.data = 0;
+}

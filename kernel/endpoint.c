@@ -1,0 +1,216 @@
+/* Endpoints: synchronous IPC. An endpoint is idle, has senders queued, or
+ * has receivers queued (never both). A message is copied straight from
+ * the sender's registers and IPC buffer to the receiver's; Call leaves the
+ * sender blocked until the receiver replies. A faulting thread "calls"
+ * its fault endpoint with a fault message instead of its registers. */
+#include "kernel.h"
+
+enum { A0 = 10, A1, A2, A3, A4, A5, A6 };
+
+void ipc_set_result(struct tcb *t, enum err e)
+{
+	t->regs[A0] = e;
+	if (e)
+		t->regs[A1] = 0;
+	sched_ready(t);
+}
+
+static void queue_append(struct endpoint *ep, struct tcb *t)
+{
+	t->qnext = NULL;
+	t->qprev = ep->tail;
+	if (ep->tail)
+		ep->tail->qnext = t;
+	else
+		ep->head = t;
+	ep->tail = t;
+	t->blocked_on = ep;
+}
+
+static void queue_remove(struct endpoint *ep, struct tcb *t)
+{
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		ep->head = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		ep->tail = t->qprev;
+	t->qnext = t->qprev = NULL;
+	t->blocked_on = NULL;
+	if (!ep->head)
+		ep->state = EP_IDLE;
+}
+
+static enum err recv_slot(struct tcb *to, uint64_t i, struct cte **out)
+{
+	struct cte *cn;
+	enum err e = cspace_lookup(&to->cspace, to->ipcbuf->recv_cnode, &cn);
+	if (e || cn->cap.type != OBJ_CNODE)
+		return E_FAILED_LOOKUP;
+	uint64_t index = to->ipcbuf->recv_index + i;
+	if (index >= BIT(cn->cap.size_bits))
+		return E_RANGE;
+	*out = (struct cte *)cn->cap.obj + index;
+	return (*out)->cap.type == OBJ_NONE ? E_OK : E_DELETE_FIRST;
+}
+
+/* Copy up to n caps named in the sender's IPC buffer into consecutive
+ * receive slots; stops at the first one that cannot move. */
+static uint64_t transfer_caps(struct tcb *from, struct tcb *to, uint64_t n)
+{
+	uint64_t i;
+	if (!from->ipcbuf || !to->ipcbuf)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct cte *src, *dst;
+		if (cspace_lookup(&from->cspace, from->ipcbuf->caps[i], &src) ||
+		    src->cap.type == OBJ_NONE || src->cap.type == OBJ_UNTYPED ||
+		    recv_slot(to, i, &dst))
+			break;
+		struct cap c = src->cap;
+		if (c.type == OBJ_FRAME || c.type == OBJ_LARGE_FRAME || c.type == OBJ_PAGE_TABLE)
+			c.asid = c.data = 0;
+		cte_insert(src, dst, &c);
+	}
+	return i;
+}
+
+static void transfer(struct tcb *from, struct tcb *to, uint64_t badge, int grant)
+{
+	uint64_t info;
+	if (from->faulting) {
+		to->regs[A2] = from->fault_type;
+		to->regs[A3] = from->fault_addr;
+		to->regs[A4] = from->regs[0];
+		to->regs[A5] = from->fault_cause;
+		info = MSGINFO(FAULT_LABEL, 0, 4);
+	} else {
+		uint64_t in = from->regs[A1], len = MSGINFO_LEN(in);
+		if (len > MSG_MAX_WORDS)
+			len = MSG_MAX_WORDS;
+		if (len > MSG_REG_COUNT && (!from->ipcbuf || !to->ipcbuf))
+			len = MSG_REG_COUNT;
+		for (uint64_t i = 0; i < len && i < MSG_REG_COUNT; i++)
+			to->regs[A2 + i] = from->regs[A2 + i];
+		for (uint64_t i = MSG_REG_COUNT; i < len; i++)
+			to->ipcbuf->mr[i] = from->ipcbuf->mr[i];
+		uint64_t caps = grant ? transfer_caps(from, to, MSGINFO_CAPS(in)) : 0;
+		info = MSGINFO(MSGINFO_LABEL(in), caps, len);
+	}
+	to->regs[A0] = E_OK;
+	to->regs[A1] = info;
+	to->regs[A6] = badge;
+}
+
+/* `to` now owes `from` a reply. */
+static void set_caller(struct tcb *to, struct tcb *from)
+{
+	if (to->caller)
+		to->caller->replier = NULL;   /* an unanswered earlier call is dropped */
+	to->caller = from;
+	from->replier = to;
+	sched_block(from, TS_BLOCKED_REPLY);
+}
+
+static void send(struct tcb *s, struct endpoint *ep, uint64_t badge, int blocking, int call, int grant)
+{
+	if (ep->state == EP_RECV) {
+		struct tcb *r = ep->head;
+		queue_remove(ep, r);
+		transfer(s, r, badge, grant);
+		if (call || s->faulting)
+			set_caller(r, s);
+		else
+			s->regs[A0] = E_OK;
+		sched_ready(r);
+		return;
+	}
+	if (!blocking) {
+		s->regs[A0] = E_WOULD_BLOCK;
+		return;
+	}
+	ep->state = EP_SEND;
+	queue_append(ep, s);
+	s->ipc_badge = badge;
+	s->ipc_call = (uint8_t)call;
+	s->ipc_grant = (uint8_t)grant;
+	sched_block(s, TS_BLOCKED_SEND);
+}
+
+void ep_send(struct endpoint *ep, uint64_t badge, int blocking, int call, int grant)
+{
+	send(current, ep, badge, blocking, call, grant);
+}
+
+void ep_fault(struct tcb *t)
+{
+	t->faulting = 1;
+	send(t, t->fault_ep, t->fault_badge, 1, 1, 0);
+}
+
+void ep_recv(struct endpoint *ep, int blocking)
+{
+	struct tcb *r = current;
+	if (r->bound_ntfn && ntfn_deliver_bound(r))
+		return;
+	if (ep->state == EP_SEND) {
+		struct tcb *s = ep->head;
+		queue_remove(ep, s);
+		transfer(s, r, s->ipc_badge, s->ipc_grant);
+		if (s->ipc_call || s->faulting)
+			set_caller(r, s);
+		else
+			ipc_set_result(s, E_OK);
+		return;
+	}
+	if (!blocking) {
+		r->regs[A0] = E_WOULD_BLOCK;
+		return;
+	}
+	ep->state = EP_RECV;
+	queue_append(ep, r);
+	sched_block(r, TS_BLOCKED_RECV);
+}
+
+/* Reply to our caller. A fault reply resumes the thread: at mr0 if given. */
+enum err ep_reply_current(void)
+{
+	struct tcb *r = current, *c = r->caller;
+	if (!c)
+		return E_ILLEGAL_OPERATION;
+	r->caller = NULL;
+	c->replier = NULL;
+	if (c->faulting) {
+		c->faulting = 0;
+		if (MSGINFO_LEN(r->regs[A1]) >= 1)
+			c->regs[0] = r->regs[A2];
+	} else {
+		transfer(r, c, 0, 1);
+	}
+	sched_ready(c);
+	return E_OK;
+}
+
+void ep_reply(void) { current->regs[A0] = ep_reply_current(); }
+
+void ep_cancel(struct tcb *t)
+{
+	queue_remove((struct endpoint *)t->blocked_on, t);
+}
+
+void ep_finalize(struct endpoint *ep)
+{
+	while (ep->head) {
+		struct tcb *t = ep->head;
+		queue_remove(ep, t);
+		if (t->faulting)
+			sched_block(t, TS_INACTIVE);
+		else
+			ipc_set_result(t, E_OBJECT_DELETED);
+	}
+	for (struct tcb *t = tcb_first(); t; t = t->all_next)
+		if (t->fault_ep == ep)
+			t->fault_ep = NULL;
+}

@@ -1,0 +1,218 @@
+/* Kernel-wide types and the functions each file offers the others.
+ *
+ * Every kernel object lives in memory retyped from untyped, addressed
+ * through the kernel window: physical address + KERNEL_BASE. */
+#ifndef KERNEL_H
+#define KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "riscv.h"
+#include "../include/abi/error.h"
+#include "../include/abi/syscall.h"
+#include "../include/abi/object.h"
+#include "../include/abi/invocation.h"
+#include "../include/abi/fault.h"
+#include "../include/abi/bootinfo.h"
+
+#define KERNEL_BASE 0xFFFFFFC000000000ULL
+#define PAGE_SIZE 4096ULL
+#define ASID_COUNT 1024     /* address spaces that may exist at once */
+#define IRQ_COUNT 64        /* PLIC sources handled (QEMU virt has 96; we use < 64) */
+#define TICK_HZ 100         /* preemption tick */
+
+static inline void *kva(uint64_t pa) { return (void *)(pa + KERNEL_BASE); }
+static inline uint64_t kpa(const void *p) { return (uint64_t)p - KERNEL_BASE; }
+#define BIT(n) (1ULL << (n))
+#define MASK(n) ((n) >= 64 ? ~0ULL : BIT(n) - 1)
+
+#define assert(c) do { if (!(c)) panic("assertion failed: " #c, __FILE__, __LINE__); } while (0)
+
+/* A capability: what it names (type, obj), what it allows (rights) and the
+ * per-type words below. Object caps point at the object's kernel address. */
+struct cap {
+	uint8_t type;        /* enum obj_type; OBJ_ZOMBIE only inside cnode.c */
+	uint8_t rights;
+	uint8_t size_bits;   /* untyped size, CNode radix, frame size */
+	uint8_t guard_bits;  /* CNode guard width */
+	uint8_t is_device;   /* untyped or frame of device memory */
+	uint8_t pad[3];
+	uint64_t obj;        /* kernel address of the object; IRQ: line number */
+	uint64_t data;       /* badge (ep, ntfn), guard (CNode), bytes used (untyped),
+	                        mapped vaddr (frame, page table), asid (vspace) */
+	uint64_t asid;       /* frame, page table: asid it is mapped in, 0 = unmapped */
+};
+
+/* A capability table entry: a slot of a CNode, with its place in the
+ * derivation tree (parent, first child, siblings). */
+struct cte {
+	struct cap cap;
+	struct cte *parent, *child, *next, *prev;
+};
+
+#define OBJ_ZOMBIE 0xff
+
+enum ep_state { EP_IDLE, EP_SEND, EP_RECV };
+struct endpoint {
+	uint64_t state;
+	struct tcb *head, *tail;
+	uint64_t pad;
+};
+
+enum ntfn_state { NTFN_IDLE, NTFN_WAITING, NTFN_ACTIVE };
+struct notification {
+	uint64_t state;
+	uint64_t word;
+	struct tcb *head, *tail;
+	struct tcb *bound;
+	uint64_t pad[3];
+};
+
+struct ktimer {
+	uint64_t deadline;
+	struct notification *ntfn;
+	uint64_t badge;
+	struct ktimer *next;
+	uint64_t armed;
+	uint64_t pad[3];
+};
+
+/* A thread. regs[0] holds the pc (x0 is always zero, so the slot is free). */
+struct tcb {
+	uint64_t regs[32];
+	uint64_t fregs[32];
+	uint64_t fcsr;
+	uint8_t state;       /* enum thread_state */
+	uint8_t prio, mcp;
+	uint8_t ipc_call;    /* blocked sender used Call */
+	uint8_t ipc_grant;   /* blocked sender may transfer caps */
+	uint8_t faulting;    /* its message is a fault, not its registers */
+	uint8_t in_ready;    /* linked in a ready queue */
+	uint8_t pad;
+	uint64_t ipc_badge;
+	void *blocked_on;    /* endpoint or notification */
+	struct tcb *qnext, *qprev;    /* ready queue or blocking queue */
+	struct tcb *caller;  /* waits for our reply */
+	struct tcb *replier; /* owes us a reply (we are BLOCKED_REPLY) */
+	struct cap cspace;
+	uint64_t *vspace;
+	uint64_t asid;
+	struct ipc_buffer *ipcbuf;
+	uint64_t ipcbuf_vaddr;
+	struct endpoint *fault_ep;
+	uint64_t fault_badge;
+	struct notification *bound_ntfn;
+	uint64_t fault_type, fault_addr, fault_cause;
+	struct tcb *all_next, *all_prev;
+	char name[16];
+};
+
+/* Kernel state (one hart). */
+extern struct tcb *current;
+extern uint64_t timebase_hz;
+
+/* printk.c, sbi.c */
+void printk(const char *fmt, ...);
+void panic(const char *why, const char *file, int line) __attribute__((noreturn));
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void sbi_putchar(char c);
+void sbi_set_timer(uint64_t when);
+void sbi_shutdown(void) __attribute__((noreturn));
+
+/* fdt.c */
+struct platform {
+	uint64_t ram_base, ram_size;
+	uint64_t plic_base;
+	uint64_t timebase_hz;
+	uint64_t dtb_size;
+	int ndev;
+	struct { uint64_t base, size; } dev[48];
+};
+void fdt_parse(uint64_t dtb_pa, struct platform *p);
+
+/* cspace.c: lookup and the derivation tree */
+enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out);
+enum err lookup_cap(uint64_t cptr, int type, struct cte **out);
+enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out);
+void cte_insert(struct cte *parent, struct cte *slot, const struct cap *cap);
+void cte_move(struct cte *from, struct cte *to);
+void cte_delete(struct cte *slot);
+int cte_remove(struct cte *slot);
+void cte_revoke(struct cte *slot);
+int cap_same_object(const struct cap *a, const struct cap *b);
+
+/* cnode.c */
+enum err cnode_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
+void cnode_finalize(struct cap *c);
+
+/* untyped.c */
+enum err untyped_invoke(struct cte *slot, uint64_t label, uint64_t *mr);
+
+/* tcb.c, sched.c */
+enum err tcb_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
+void tcb_init(struct tcb *t);
+void tcb_destroy(struct tcb *t);
+void tcb_forget_object(uint64_t base, uint64_t size);
+struct tcb *tcb_first(void);
+void sched_ready(struct tcb *t);
+void sched_block(struct tcb *t, int state);
+void sched_dequeue(struct tcb *t);
+void sched_yield(void);
+void sched_tick(void);
+void schedule(void);
+int sched_check(void);
+
+/* endpoint.c */
+void ep_send(struct endpoint *ep, uint64_t badge, int blocking, int call, int grant);
+void ep_recv(struct endpoint *ep, int blocking);
+void ep_reply(void);
+void ep_fault(struct tcb *t);
+void ep_cancel(struct tcb *t);
+void ep_finalize(struct endpoint *ep);
+void ipc_set_result(struct tcb *t, enum err e);
+
+/* notification.c */
+void ntfn_signal(struct notification *n, uint64_t badge);
+void ntfn_wait(struct notification *n, int blocking);
+void ntfn_cancel(struct tcb *t);
+void ntfn_finalize(struct notification *n);
+int ntfn_deliver_bound(struct tcb *t);
+
+/* vspace.c */
+extern uint64_t kernel_root[512];
+enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
+void vspace_init_root(uint64_t *root);
+enum err asid_alloc(uint64_t *root, uint64_t *asid_out);
+void vspace_finalize(struct cap *c);
+void vspace_unmap_cap(struct cap *c);
+void vspace_activate(struct tcb *t);
+uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level, int create_from_boot);
+int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len);
+
+/* irq.c, timer.c */
+void plic_init(uint64_t base);
+void irq_handle(void);
+enum err irq_invoke(struct cte *slot, uint64_t label, uint64_t *mr);
+void irq_finalize(uint64_t irq);
+void irq_forget_ntfn(struct notification *n);
+void timer_start(void);
+void timer_interrupt(void);
+enum err timer_invoke(struct cte *slot, uint64_t label, uint64_t *mr);
+void timer_cancel(struct ktimer *t);
+void timer_forget_ntfn(struct notification *n);
+
+/* syscall.c, trap.c, fault.c */
+void syscall_handle(void);
+void fault_raise(struct tcb *t, uint64_t type, uint64_t addr, uint64_t cause);
+enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret);
+
+/* boot.c */
+void boot_root_task(uint64_t dtb_pa, struct platform *p);
+
+/* fp.S, entry.S */
+void fp_save(struct tcb *t);
+void fp_load(struct tcb *t);
+void user_return(uint64_t *regs) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,110 @@
+/* The scheduler: 256 priorities, round robin within a level, the highest
+ * ready priority found in O(1) from a bitmap. The running thread is not
+ * in a ready queue; it goes back to the tail when it yields, its tick
+ * ends, or it is preempted. */
+#include "kernel.h"
+
+struct tcb *current;
+static struct tcb *queue_head[PRIORITY_COUNT], *queue_tail[PRIORITY_COUNT];
+static uint64_t bitmap[PRIORITY_COUNT / 64];
+static int resched;
+
+static int highest_ready(void)
+{
+	for (int w = PRIORITY_COUNT / 64 - 1; w >= 0; w--)
+		if (bitmap[w])
+			return w * 64 + 63 - __builtin_clzll(bitmap[w]);
+	return -1;
+}
+
+static void enqueue(struct tcb *t)
+{
+	unsigned p = t->prio;
+	t->qnext = NULL;
+	t->qprev = queue_tail[p];
+	if (queue_tail[p])
+		queue_tail[p]->qnext = t;
+	else
+		queue_head[p] = t;
+	queue_tail[p] = t;
+	bitmap[p / 64] |= BIT(p % 64);
+	t->in_ready = 1;
+}
+
+void sched_dequeue(struct tcb *t)
+{
+	unsigned p = t->prio;
+	if (!t->in_ready)
+		return;
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		queue_head[p] = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		queue_tail[p] = t->qprev;
+	if (!queue_head[p])
+		bitmap[p / 64] &= ~BIT(p % 64);
+	t->qnext = t->qprev = NULL;
+	t->in_ready = 0;
+}
+
+void sched_ready(struct tcb *t)
+{
+	t->state = TS_RUNNABLE;
+	if (t != current && !t->in_ready && t->vspace)
+		enqueue(t);
+}
+
+void sched_block(struct tcb *t, int state)
+{
+	sched_dequeue(t);
+	t->state = (uint8_t)state;
+}
+
+void sched_yield(void) { resched = 1; }
+void sched_tick(void) { resched = 1; }
+
+/* Nothing to run: wait for an interrupt in the kernel's own address space. */
+static void idle(void)
+{
+	vspace_activate(NULL);
+	wfi();
+	uint64_t sip = csr_read(sip);
+	if (sip & SIP_STIP)
+		timer_interrupt();
+	if (sip & SIP_SEIP)
+		irq_handle();
+}
+
+void schedule(void)
+{
+	struct tcb *c = current;
+	int hp = highest_ready();
+	int c_ok = c && c->state == TS_RUNNABLE && c->vspace;
+	if (c_ok && (hp < c->prio || (hp == c->prio && !resched))) {
+		resched = 0;
+		return;
+	}
+	if (c_ok)
+		enqueue(c);
+	resched = 0;
+	while ((hp = highest_ready()) < 0)
+		idle();
+	current = queue_head[hp];
+	sched_dequeue(current);
+}
+
+/* Kernel self-check: ready queues and bitmap agree with thread states. */
+int sched_check(void)
+{
+	int bad = 0;
+	for (int p = 0; p < PRIORITY_COUNT; p++) {
+		int set = (bitmap[p / 64] >> (p % 64)) & 1;
+		bad += set != (queue_head[p] != NULL);
+		for (struct tcb *t = queue_head[p]; t; t = t->qnext)
+			bad += t->prio != p || t->state != TS_RUNNABLE || !t->in_ready || t == current;
+	}
+	return bad;
+}

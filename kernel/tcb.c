@@ -1,0 +1,212 @@
+/* Thread control blocks: configure, priorities, registers, suspend and
+ * resume, notification binding, and a thread's death.
+ *
+ * All TCBs are linked in one list so that when a CNode, VSpace or frame
+ * dies, the threads that used it as CSpace, address space or IPC buffer
+ * are found and let go of it. */
+#include "kernel.h"
+
+static struct tcb *all_threads;
+struct tcb *fp_owner;
+
+struct tcb *tcb_first(void) { return all_threads; }
+
+void tcb_init(struct tcb *t)
+{
+	t->state = TS_INACTIVE;
+	t->all_next = all_threads;
+	if (all_threads)
+		all_threads->all_prev = t;
+	all_threads = t;
+}
+
+/* Take a thread out of whatever it waits in; it ends up not runnable. */
+static void cancel_ipc(struct tcb *t)
+{
+	switch (t->state) {
+	case TS_BLOCKED_SEND:
+	case TS_BLOCKED_RECV:
+		ep_cancel(t);
+		break;
+	case TS_BLOCKED_NOTIFICATION:
+		ntfn_cancel(t);
+		break;
+	case TS_BLOCKED_REPLY:
+		if (t->replier)
+			t->replier->caller = NULL;
+		t->replier = NULL;
+		break;
+	default:
+		break;
+	}
+	sched_block(t, TS_INACTIVE);
+	t->faulting = 0;
+}
+
+static void unbind(struct tcb *t)
+{
+	if (t->bound_ntfn)
+		t->bound_ntfn->bound = NULL;
+	t->bound_ntfn = NULL;
+}
+
+void tcb_destroy(struct tcb *t)
+{
+	cancel_ipc(t);
+	unbind(t);
+	if (t->caller) {
+		struct tcb *c = t->caller;
+		c->replier = NULL;
+		t->caller = NULL;
+		if (c->faulting)
+			sched_block(c, TS_INACTIVE);   /* nobody left to handle its fault */
+		else
+			ipc_set_result(c, E_OBJECT_DELETED);
+	}
+	if (t->all_prev)
+		t->all_prev->all_next = t->all_next;
+	else
+		all_threads = t->all_next;
+	if (t->all_next)
+		t->all_next->all_prev = t->all_prev;
+	if (fp_owner == t)
+		fp_owner = NULL;
+	if (current == t)
+		current = NULL;
+}
+
+void tcb_forget_object(uint64_t base, uint64_t size)
+{
+	for (struct tcb *t = all_threads; t; t = t->all_next) {
+		if (t->cspace.type && kpa((void *)t->cspace.obj) - base < size)
+			memset(&t->cspace, 0, sizeof t->cspace);
+		if (t->ipcbuf && kpa(t->ipcbuf) - base < size)
+			t->ipcbuf = NULL;
+		if (t->vspace && kpa(t->vspace) - base < size) {
+			cancel_ipc(t);
+			t->vspace = NULL;
+		}
+	}
+}
+
+static enum err optional_cap(uint64_t cptr, int type, struct cte **out)
+{
+	*out = NULL;
+	return cptr ? lookup_cap(cptr, type, out) : E_OK;
+}
+
+static enum err tcb_configure(struct tcb *t, uint64_t *mr)
+{
+	struct cte *cs, *vs, *buf, *ep;
+	enum err e;
+	if ((e = optional_cap(mr[0], OBJ_CNODE, &cs)) || (e = optional_cap(mr[1], OBJ_VSPACE, &vs)) ||
+	    (e = optional_cap(mr[2], OBJ_FRAME, &buf)) || (e = optional_cap(mr[4], OBJ_ENDPOINT, &ep)))
+		return e;
+	if (buf && (buf->cap.is_device || !(buf->cap.rights & RIGHT_WRITE)))
+		return E_NO_RIGHTS;
+	if (ep && !(ep->cap.rights & RIGHT_WRITE))
+		return E_NO_RIGHTS;
+	if (mr[2] && (mr[3] & MASK(12) || mr[3] >= USER_TOP))
+		return E_ALIGNMENT;
+	if (cs)
+		t->cspace = cs->cap;
+	else
+		memset(&t->cspace, 0, sizeof t->cspace);
+	if (!vs)
+		cancel_ipc(t);
+	t->vspace = vs ? (uint64_t *)vs->cap.obj : NULL;
+	t->asid = vs ? vs->cap.data : 0;
+	t->ipcbuf = buf ? (struct ipc_buffer *)buf->cap.obj : NULL;
+	t->ipcbuf_vaddr = buf ? mr[3] : 0;
+	t->fault_ep = ep ? (struct endpoint *)ep->cap.obj : NULL;
+	t->fault_badge = ep ? ep->cap.data : 0;
+	return E_OK;
+}
+
+static enum err tcb_set_priority(struct tcb *t, uint64_t *mr)
+{
+	struct cte *auth;
+	enum err e = lookup_cap(mr[0], OBJ_TCB, &auth);
+	if (e)
+		return e;
+	struct tcb *a = (struct tcb *)auth->cap.obj;
+	if (mr[1] >= PRIORITY_COUNT || mr[2] >= PRIORITY_COUNT || mr[1] > a->mcp || mr[2] > a->mcp)
+		return E_PRIORITY;
+	int queued = t->in_ready;
+	sched_dequeue(t);
+	t->prio = (uint8_t)mr[1];
+	t->mcp = (uint8_t)mr[2];
+	if (queued)
+		sched_ready(t);
+	return E_OK;
+}
+
+static enum err tcb_write_registers(struct tcb *t, uint64_t *mr)
+{
+	uint64_t n = mr[1];
+	if (t == current)
+		return E_ILLEGAL_OPERATION;
+	if (n > 32)
+		return E_RANGE;
+	for (uint64_t i = 0; i < n; i++)
+		t->regs[i] = mr[2 + i];
+	if (mr[0] && t->state == TS_INACTIVE)
+		sched_ready(t);
+	return E_OK;
+}
+
+static enum err tcb_bind(struct tcb *t, uint64_t cptr)
+{
+	struct cte *n;
+	enum err e = lookup_cap(cptr, OBJ_NOTIFICATION, &n);
+	if (e)
+		return e;
+	struct notification *ntfn = (struct notification *)n->cap.obj;
+	if (t->bound_ntfn || ntfn->bound)
+		return E_IN_USE;
+	t->bound_ntfn = ntfn;
+	ntfn->bound = t;
+	return E_OK;
+}
+
+enum err tcb_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret)
+{
+	struct tcb *t = (struct tcb *)slot->cap.obj;
+	switch (label) {
+	case TCB_CONFIGURE: return tcb_configure(t, mr);
+	case TCB_SET_PRIORITY: return tcb_set_priority(t, mr);
+	case TCB_READ_REGISTERS:
+		for (int i = 0; i < 32; i++)
+			mr[i] = t->regs[i];
+		*nret = 32;
+		return E_OK;
+	case TCB_WRITE_REGISTERS: return tcb_write_registers(t, mr);
+	case TCB_RESUME:
+		if (!t->vspace)
+			return E_ILLEGAL_OPERATION;   /* nowhere to run */
+		if (t->state == TS_INACTIVE)
+			sched_ready(t);
+		return E_OK;
+	case TCB_SUSPEND:
+		cancel_ipc(t);
+		return E_OK;
+	case TCB_BIND_NOTIFICATION: return tcb_bind(t, mr[0]);
+	case TCB_UNBIND_NOTIFICATION:
+		if (!t->bound_ntfn)
+			return E_ILLEGAL_OPERATION;
+		unbind(t);
+		return E_OK;
+	case TCB_SET_NAME:
+		memcpy(t->name, mr, 15);
+		t->name[15] = 0;
+		return E_OK;
+	case TCB_GET_STATE:
+		mr[0] = t->state;
+		mr[1] = t->prio;
+		mr[2] = t->mcp;
+		*nret = 3;
+		return E_OK;
+	default:
+		return E_ILLEGAL_OPERATION;
+	}
+}

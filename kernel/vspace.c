@@ -1,0 +1,234 @@
+/* Sv39 address spaces: VSpace (root table) and PageTable objects, frames,
+ * mapping and unmapping, ASIDs, and reading user memory safely.
+ *
+ * Every VSpace shares the kernel window (root entries 256..511) with
+ * kernel_root. A frame or page-table cap records where it is mapped
+ * (cap.data = vaddr, cap.asid); the ASID table says whether that address
+ * space still exists, so a stale record is harmless. */
+#include "kernel.h"
+
+#define PTE_V 0x01
+#define PTE_R 0x02
+#define PTE_W 0x04
+#define PTE_X 0x08
+#define PTE_U 0x10
+#define PTE_A 0x40
+#define PTE_D 0x80
+#define PTE_LEAF (PTE_R | PTE_W | PTE_X)
+#define KERNEL_FIRST_ENTRY 256
+
+static uint64_t *asid_table[ASID_COUNT];
+static uint64_t asid_free = ASID_COUNT - 1;   /* ASID 0 is the kernel's */
+static uint64_t *active_root = kernel_root;
+
+static uint64_t pte_pa(uint64_t pte) { return (pte >> 10) << 12; }
+static uint64_t *pte_table(uint64_t pte) { return kva(pte_pa(pte)); }
+static int pte_is_table(uint64_t pte) { return (pte & PTE_V) && !(pte & PTE_LEAF); }
+static unsigned va_index(uint64_t va, int level) { return (va >> (12 + 9 * level)) & 511; }
+
+void vspace_init_root(uint64_t *root)
+{
+	for (int i = KERNEL_FIRST_ENTRY; i < 512; i++)
+		root[i] = kernel_root[i];
+}
+
+enum err asid_available(uint64_t count)
+{
+	return count <= asid_free ? E_OK : E_NOT_ENOUGH_MEMORY;
+}
+
+enum err asid_alloc(uint64_t *root, uint64_t *asid_out)
+{
+	for (uint64_t a = 1; a < ASID_COUNT; a++) {
+		if (!asid_table[a]) {
+			asid_table[a] = root;
+			asid_free--;
+			*asid_out = a;
+			return E_OK;
+		}
+	}
+	return E_NOT_ENOUGH_MEMORY;
+}
+
+/* The PTE for va at `level` (2 = in the root), or NULL if a table above
+ * it is missing. */
+uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level, int unused)
+{
+	(void)unused;
+	uint64_t *table = root;
+	for (int l = 2; l > level; l--) {
+		uint64_t pte = table[va_index(va, l)];
+		if (!pte_is_table(pte))
+			return NULL;
+		table = pte_table(pte);
+	}
+	return &table[va_index(va, level)];
+}
+
+static void activate_root(uint64_t *root, uint64_t asid)
+{
+	if (root == active_root)
+		return;
+	active_root = root;
+	csr_write(satp, (8ULL << 60) | (asid << 44) | (kpa(root) >> 12));
+}
+
+void vspace_activate(struct tcb *t)
+{
+	if (t && t->vspace)
+		activate_root(t->vspace, t->asid);
+	else
+		activate_root(kernel_root, 0);
+}
+
+void vspace_finalize(struct cap *c)
+{
+	uint64_t *root = (uint64_t *)c->obj;
+	if (active_root == root)
+		activate_root(kernel_root, 0);
+	asid_table[c->data] = NULL;
+	asid_free++;
+	sfence_vma(0, c->data);
+	tcb_forget_object(kpa(root), PAGE_SIZE);
+}
+
+/* Remove the mapping a frame or page-table cap records, if it still holds. */
+void vspace_unmap_cap(struct cap *c)
+{
+	if (!c->asid || !asid_table[c->asid])
+		goto done;
+	int is_pt = c->type == OBJ_PAGE_TABLE;
+	int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
+	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level, 0);
+	if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) &&
+	    pte_is_table(*pte) == is_pt) {
+		*pte = 0;
+		if (is_pt)
+			memset((void *)c->obj, 0, PAGE_SIZE);
+		sfence_vma(0, c->asid);
+	}
+done:
+	c->asid = 0;
+	c->data = 0;
+}
+
+static enum err lookup_vspace(uint64_t cptr, struct cap **vs)
+{
+	struct cte *slot;
+	enum err e = lookup_cap(cptr, OBJ_VSPACE, &slot);
+	*vs = &slot->cap;
+	return e;
+}
+
+/* A page table goes at the first level that has no table yet. */
+static enum err pt_map(struct cap *pt, uint64_t *mr)
+{
+	struct cap *vs;
+	uint64_t va = mr[1];
+	enum err e = lookup_vspace(mr[0], &vs);
+	if (e)
+		return e;
+	if (pt->asid)
+		return E_IN_USE;
+	if (va >= USER_TOP)
+		return E_RANGE;
+	uint64_t *root = (uint64_t *)vs->obj, *pte = &root[va_index(va, 2)];
+	int level = 2;
+	if (pte_is_table(*pte)) {
+		pte = &pte_table(*pte)[va_index(va, 1)];
+		level = 1;
+	}
+	if (*pte & PTE_V)
+		return E_DELETE_FIRST;
+	*pte = (kpa((void *)pt->obj) >> 2) | PTE_V;
+	pt->asid = vs->data;
+	pt->size_bits = (uint8_t)level;
+	pt->data = va & ~MASK(12 + 9 * level);
+	return E_OK;
+}
+
+static enum err frame_map(struct cap *f, uint64_t *mr)
+{
+	struct cap *vs;
+	uint64_t va = mr[1], rights = mr[2] & f->rights;
+	int level = f->type == OBJ_LARGE_FRAME ? 1 : 0;
+	enum err e = lookup_vspace(mr[0], &vs);
+	if (e)
+		return e;
+	if (f->asid)
+		return E_IN_USE;
+	if (va & MASK(f->size_bits))
+		return E_ALIGNMENT;
+	if (va >= USER_TOP)
+		return E_RANGE;
+	if (!(rights & (RIGHT_READ | RIGHT_EXEC)) || (mr[2] & ~f->rights & (RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC)))
+		return E_NO_RIGHTS;
+	uint64_t *pte = vspace_walk((uint64_t *)vs->obj, va, level, 0);
+	if (!pte)
+		return E_NO_MAPPING;
+	if (*pte & PTE_V)
+		return E_DELETE_FIRST;
+	uint64_t flags = PTE_V | PTE_U | PTE_A | PTE_D;
+	if (rights & RIGHT_READ)
+		flags |= PTE_R;
+	if ((rights & RIGHT_WRITE) && (rights & RIGHT_READ))
+		flags |= PTE_W;
+	if (rights & RIGHT_EXEC)
+		flags |= PTE_X;
+	*pte = (kpa((void *)f->obj) >> 2) | flags;
+	sfence_vma(va, vs->data);
+	f->asid = vs->data;
+	f->data = va;
+	return E_OK;
+}
+
+enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret)
+{
+	struct cap *c = &slot->cap;
+	int is_pt = c->type == OBJ_PAGE_TABLE, is_frame = !is_pt && c->type != OBJ_VSPACE;
+	switch (label) {
+	case PAGE_TABLE_MAP:
+		return is_pt ? pt_map(c, mr) : E_ILLEGAL_OPERATION;
+	case FRAME_MAP:
+		return is_frame ? frame_map(c, mr) : E_ILLEGAL_OPERATION;
+	case PAGE_TABLE_UNMAP:
+	case FRAME_UNMAP:
+		if (is_pt != (label == PAGE_TABLE_UNMAP) || c->type == OBJ_VSPACE)
+			return E_ILLEGAL_OPERATION;
+		vspace_unmap_cap(c);
+		return E_OK;
+	case FRAME_GET_ADDRESS:
+		if (!is_frame)
+			return E_ILLEGAL_OPERATION;
+		mr[0] = kpa((void *)c->obj);
+		*nret = 1;
+		return E_OK;
+	default:
+		return E_ILLEGAL_OPERATION;
+	}
+}
+
+/* Copy from a thread's user memory through the kernel window, checking
+ * every page is mapped, user-accessible and readable. */
+int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len)
+{
+	uint8_t *d = dst;
+	if (!t->vspace || src >= USER_TOP || len > USER_TOP - src)
+		return -1;
+	while (len) {
+		uint64_t *pte = NULL;
+		int level;
+		for (level = 2; level >= 0; level--) {
+			pte = vspace_walk(t->vspace, src, level, 0);
+			if (!pte || !(*pte & PTE_V) || (*pte & PTE_LEAF))
+				break;
+		}
+		if (!pte || (*pte & (PTE_V | PTE_U | PTE_R)) != (PTE_V | PTE_U | PTE_R))
+			return -1;
+		uint64_t page = BIT(12 + 9 * level), off = src & (page - 1);
+		uint64_t n = page - off < len ? page - off : len;
+		memcpy(d, (uint8_t *)kva(pte_pa(*pte)) + off, n);
+		d += n, src += n, len -= n;
+	}
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* Method calls on kernel objects: the first four arguments travel in
+ * registers, the rest in the IPC buffer, and so do the results. */
+#include "sys.h"
+
+static const char *const names[] = { ERROR_NAMES };
+
+const char *err_name(uint64_t e)
+{
+	return e < E_COUNT ? names[e] : "unknown error";
+}
+
+enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args,
+		uint64_t *res, unsigned *nres)
+{
+	uint64_t r[MSG_REG_COUNT] = { 0 };
+	struct ipc_buffer *buf = __ipcbuf;
+	if (nargs > MSG_MAX_WORDS)
+		return E_INVALID_ARGUMENT;
+	for (unsigned i = 0; i < nargs; i++) {
+		if (i < MSG_REG_COUNT)
+			r[i] = args[i];
+		else
+			buf->mr[i] = args[i];
+	}
+	struct sysret s = sys_call(cap, MSGINFO(label, 0, nargs), r[0], r[1], r[2], r[3]);
+	unsigned n = MSGINFO_LEN(s.info);
+	if (res) {
+		for (unsigned i = 0; i < n; i++)
+			res[i] = i < MSG_REG_COUNT ? s.mr[i] : buf->mr[i];
+		if (nres)
+			*nres = n;
+	}
+	return (enum err)s.err;
+}
