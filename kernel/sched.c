@@ -89,6 +89,7 @@ void schedule(void)
 	}
 	if (c_ok)
 		enqueue(c);
+	current = NULL;   /* so that a wake-up while idle queues the thread */
 	resched = 0;
 	while ((hp = highest_ready()) < 0)
 		idle();

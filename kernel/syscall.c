@@ -111,7 +111,7 @@ static void debug_puts(struct tcb *t)
 void syscall_handle(void)
 {
 	struct tcb *t = current;
-	uint64_t nr = t->regs[A7];
+	uint64_t nr = t->regs[A7], cptr = t->regs[A0];
 	struct cte *slot;
 	if (nr == 0 || nr >= SYS_COUNT) {
 		fault_raise(t, FAULT_BAD_SYSCALL, nr, EXC_ECALL_U);
@@ -132,7 +132,7 @@ void syscall_handle(void)
 	default:
 		break;
 	}
-	enum err e = lookup_cap(t->regs[A0], OBJ_NONE, &slot);
+	enum err e = lookup_cap(cptr, OBJ_NONE, &slot);
 	if (e)
 		return set_error(t, e);
 	if (nr == SYS_RECV || nr == SYS_NBRECV || nr == SYS_REPLYRECV)

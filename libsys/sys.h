@@ -106,8 +106,15 @@ struct thread {
 	struct ipc_buffer *ipcbuf;
 	uint8_t tls[256] __attribute__((aligned(16)));
 };
-enum err thread_start(struct thread *t, cptr_t tcb, cptr_t ipcbuf_frame, struct ipc_buffer *ipcbuf,
-		      void *stack_top, void (*fn)(uint64_t), uint64_t arg);
+struct thread_config {
+	cptr_t tcb, cspace, vspace, ipcbuf_frame, fault_ep;
+	struct ipc_buffer *ipcbuf;
+	void *stack_top;
+	cptr_t prio_authority;   /* 0: leave the priority alone */
+	uint64_t prio;
+};
+/* Configure the TCB, set its registers and start fn(arg) in it. */
+enum err thread_start(struct thread *t, const struct thread_config *cfg, void (*fn)(uint64_t), uint64_t arg);
 
 void sys_exit(int status) __attribute__((noreturn));
 

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The project's commands. ./do.sh run | test | debug | bench
+# Each installs what is missing (as root, with apt-get), configures Meson
+# and builds with Ninja before it does its job.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+FIRMWARE=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+PACKAGES="qemu-system-misc gcc-riscv64-linux-gnu opensbi meson ninja-build picolibc-riscv64-unknown-elf
+e2fsprogs gdb-multiarch python3-pexpect device-tree-compiler"
+PYTHON=/usr/bin/python3
+
+ensure_tools() {
+	local missing=""
+	command -v qemu-system-riscv64 >/dev/null || missing=1
+	command -v riscv64-linux-gnu-gcc >/dev/null || missing=1
+	command -v meson >/dev/null || missing=1
+	command -v ninja >/dev/null || missing=1
+	[ -f "$FIRMWARE" ] || missing=1
+	[ -d /usr/lib/picolibc/riscv64-unknown-elf ] || missing=1
+	[ -x "$PYTHON" ] || missing=1
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" = 0 ]; then
+		echo "do.sh: installing packages: $(echo $PACKAGES)" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $PACKAGES >&2
+	else
+		echo "do.sh: missing tools; as root run: apt-get install $(echo $PACKAGES)" >&2
+		exit 1
+	fi
+}
+
+build() {
+	ensure_tools
+	if [ ! -f build/build.ninja ]; then
+		meson setup build --cross-file cross-riscv64.ini >&2
+	fi
+	ninja -C build >&2
+}
+
+qemu() {
+	local kernel=$1; shift
+	exec qemu-system-riscv64 -machine virt -m 128M -nographic -bios "$FIRMWARE" \
+		-kernel "$kernel" "$@"
+}
+
+case "${1:-run}" in
+run)
+	build
+	qemu build/kernel-run.elf
+	;;
+test)
+	build
+	exec "$PYTHON" tests/run_tests.py
+	;;
+bench)
+	shift || true
+	build
+	exec "$PYTHON" tests/run_bench.py "$@"
+	;;
+debug)
+	build
+	image=${2:-run}
+	echo "QEMU waits for gdb on :1234. In gdb, load a user program's symbols with"
+	echo "  add-symbol-file build/servers/root     (or build/tests/ktest, build/tests/kbench)"
+	qemu-system-riscv64 -machine virt -m 128M -nographic -bios "$FIRMWARE" \
+		-kernel "build/kernel-$image.elf" -s -S &
+	qpid=$!
+	trap 'kill $qpid 2>/dev/null' EXIT
+	gdb-multiarch -q "build/kernel-$image.elf" -ex "set architecture riscv:rv64" \
+		-ex "target remote localhost:1234"
+	;;
+*)
+	echo "usage: $0 run | test | bench [--compare OLD.json] | debug [run|test|bench]" >&2
+	exit 2
+	;;
+esac

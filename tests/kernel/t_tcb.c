@@ -1,0 +1,188 @@
+/* Threads: configure, priorities and their bound, registers, suspend and
+ * resume, scheduling order, deletion. */
+#include "harness.h"
+
+static volatile uint64_t counter, order[8], order_n;
+
+static void count_up(uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		counter++;
+}
+
+static void record(uint64_t id)
+{
+	if (order_n < 8)
+		order[order_n++] = id;
+}
+
+TEST(thread_runs_and_finishes)
+{
+	struct child c;
+	counter = 0;
+	child_start(&c, count_up, 1000, TEST_PRIO, 0);
+	spin_yield(3);
+	CHECK_EQ(counter, 1000);
+	uint64_t r[3];
+	unsigned n;
+	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(r[0], TS_INACTIVE);   /* suspended itself when fn returned */
+}
+
+TEST(priority_above_bound_fails)
+{
+	cptr_t t = make(OBJ_TCB, 0);
+	CHECK_ERR(tcb_set_priority(t, SLOT_TCB, 256, 0), E_PRIORITY);
+	CHECK_OK(tcb_set_priority(t, SLOT_TCB, 50, 60));
+	/* a thread whose bound is 60 cannot raise anyone above 60 */
+	cptr_t u = make(OBJ_TCB, 0);
+	CHECK_ERR(tcb_set_priority(u, t, 61, 0), E_PRIORITY);
+	CHECK_ERR(tcb_set_priority(u, t, 10, 61), E_PRIORITY);
+	CHECK_OK(tcb_set_priority(u, t, 60, 60));
+}
+
+TEST(priority_reported)
+{
+	cptr_t t = make(OBJ_TCB, 0);
+	uint64_t r[3];
+	unsigned n;
+	CHECK_OK(tcb_set_priority(t, SLOT_TCB, 42, 43));
+	CHECK_OK(invoke(t, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(n, 3);
+	CHECK_EQ(r[1], 42);
+	CHECK_EQ(r[2], 43);
+	CHECK_ERR(tcb_set_priority(t, make(OBJ_ENDPOINT, 0), 1, 1), E_INVALID_CAPABILITY);
+}
+
+TEST(higher_priority_runs_first)
+{
+	struct child lo, hi;
+	order_n = 0;
+	/* started while we run: both wait; the higher one must go first */
+	child_start(&lo, record, 1, TEST_PRIO - 2, 0);
+	child_start(&hi, record, 2, TEST_PRIO - 1, 0);
+	CHECK_EQ(order_n, 0);
+	CHECK_OK(tcb_set_priority(SLOT_TCB, SLOT_TCB, TEST_PRIO - 3, 255));
+	CHECK_OK(tcb_set_priority(SLOT_TCB, SLOT_TCB, TEST_PRIO, 255));
+	CHECK_EQ(order_n, 2);
+	CHECK_EQ(order[0], 2);
+	CHECK_EQ(order[1], 1);
+}
+
+TEST(higher_priority_preempts_at_once)
+{
+	struct child hi;
+	order_n = 0;
+	child_start(&hi, record, 7, TEST_PRIO + 1, 0);
+	/* thread_start resumed it: it ran before we got here */
+	CHECK_EQ(order_n, 1);
+	CHECK_EQ(order[0], 7);
+}
+
+TEST(round_robin_within_a_priority)
+{
+	struct child a, b;
+	order_n = 0;
+	child_start(&a, record, 1, TEST_PRIO, 0);
+	child_start(&b, record, 2, TEST_PRIO, 0);
+	sys_yield();
+	CHECK_EQ(order_n, 2);
+	CHECK_EQ(order[0], 1);
+	CHECK_EQ(order[1], 2);
+}
+
+static volatile uint64_t spin_count;
+
+static void spin_forever(uint64_t arg)
+{
+	(void)arg;
+	for (;;)
+		spin_count++;
+}
+
+TEST(timer_preempts_a_spinning_thread)
+{
+	struct child c;
+	spin_count = 0;
+	child_start(&c, spin_forever, 0, TEST_PRIO, 0);
+	sys_yield();   /* it never yields back: only the tick brings us here */
+	CHECK(spin_count > 0);
+	CHECK_OK(tcb_suspend(c.tcb));
+	uint64_t now = spin_count;
+	spin_yield(2);
+	CHECK_EQ(spin_count, now);
+}
+
+TEST(suspend_and_resume)
+{
+	struct child c;
+	spin_count = 0;
+	child_start(&c, spin_forever, 0, TEST_PRIO, 0);
+	CHECK_OK(tcb_suspend(c.tcb));
+	sys_yield();
+	CHECK_EQ(spin_count, 0);
+	CHECK_OK(tcb_resume(c.tcb));
+	sys_yield();
+	CHECK(spin_count > 0);
+}
+
+TEST(read_and_write_registers)
+{
+	cptr_t t = make(OBJ_TCB, 0);
+	uint64_t regs[34] = { 0, 32 }, r[32];
+	unsigned n;
+	for (int i = 0; i < 32; i++)
+		regs[2 + i] = 0x1000 + i;
+	CHECK_OK(invoke(t, TCB_WRITE_REGISTERS, 34, regs, 0, 0));
+	CHECK_OK(invoke(t, TCB_READ_REGISTERS, 0, 0, r, &n));
+	CHECK_EQ(n, 32);
+	for (int i = 0; i < 32; i++)
+		CHECK_EQ(r[i], 0x1000 + i);
+	regs[1] = 33;
+	CHECK_ERR(invoke(t, TCB_WRITE_REGISTERS, 35, regs, 0, 0), E_RANGE);
+	CHECK_ERR(invoke(SLOT_TCB, TCB_WRITE_REGISTERS, 2, regs, 0, 0), E_ILLEGAL_OPERATION);
+}
+
+TEST(configure_wrong_cap_types_fail)
+{
+	cptr_t t = make(OBJ_TCB, 0), ep = make(OBJ_ENDPOINT, 0);
+	CHECK_ERR(tcb_configure(t, ep, SLOT_VSPACE, 0, 0, 0), E_INVALID_CAPABILITY);
+	CHECK_ERR(tcb_configure(t, SLOT_CNODE, SLOT_CNODE, 0, 0, 0), E_INVALID_CAPABILITY);
+	CHECK_ERR(tcb_configure(t, SLOT_CNODE, SLOT_VSPACE, ep, 0, 0), E_INVALID_CAPABILITY);
+	CHECK_ERR(tcb_configure(t, SLOT_CNODE, SLOT_VSPACE, 0, 0, SLOT_CNODE), E_INVALID_CAPABILITY);
+	CHECK_ERR(tcb_configure(t, SLOT_CNODE, SLOT_VSPACE, SLOT_IPC_BUFFER, 0x1234, 0), E_ALIGNMENT);
+	CHECK_ERR(tcb_configure(t, SLOT_CNODE, SLOT_VSPACE, 0, 0, new_slot()), E_EMPTY_SLOT);
+	CHECK_OK(tcb_configure(t, SLOT_CNODE, SLOT_VSPACE, 0, 0, ep));
+}
+
+TEST(resume_without_address_space_fails)
+{
+	cptr_t t = make(OBJ_TCB, 0);
+	CHECK_ERR(tcb_resume(t), E_ILLEGAL_OPERATION);
+}
+
+TEST(deleted_thread_is_descheduled)
+{
+	struct child c;
+	uint64_t before = thread_count();
+	spin_count = 0;
+	child_start(&c, spin_forever, 0, TEST_PRIO, 0);
+	sys_yield();
+	CHECK(spin_count > 0);
+	CHECK_EQ(thread_count(), before + 1);
+	CHECK_OK(cnode_delete(SLOT_CNODE, c.tcb));
+	CHECK_EQ(thread_count(), before);
+	uint64_t now = spin_count;
+	spin_yield(3);
+	CHECK_EQ(spin_count, now);
+}
+
+TEST(thread_name_and_state)
+{
+	cptr_t t = make(OBJ_TCB, 0);
+	uint64_t r[3];
+	unsigned n;
+	CHECK_OK(INVOKE(t, TCB_SET_NAME, 0x74736574, 0));
+	CHECK_OK(invoke(t, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(r[0], TS_INACTIVE);
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Run every test suite in QEMU and count what the guest reports.
+
+Each suite boots one kernel image. The kernel test task prints a plan
+('ktest: plan N'), then 'ok - NAME' or 'not ok - NAME: why' per test, and
+'ktest: done' at the end. A kernel panic, a hang (timeout) or a result
+that never came counts as a failure. Ends with 'N passed, N failed'."""
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+
+def boot(image, timeout, extra=(), quiet_limit=30):
+    """Boot a kernel image; return (exit code, or None if it ran past
+    `timeout` s or printed nothing for `quiet_limit` s, and its output)."""
+    cmd = ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic",
+           "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, image), *extra]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    out = b""
+    start = last = time.time()
+    while True:
+        ready, _, _ = select.select([p.stdout], [], [], 1.0)
+        if ready:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+            last = time.time()
+        now = time.time()
+        if now - start > timeout or now - last > quiet_limit:
+            p.kill()
+            p.wait()
+            return None, out.decode(errors="replace")
+    return p.wait(), out.decode(errors="replace")
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def report(self, ok, name, why=""):
+        if ok:
+            self.passed += 1
+            print(f"ok - {name}")
+        else:
+            self.failed += 1
+            print(f"not ok - {name}{': ' + why if why else ''}")
+
+
+def kernel_suite(res, image="kernel-test.elf", prefix="kernel"):
+    t0 = time.time()
+    code, out = boot(image, timeout=300)
+    plan = None
+    seen = 0
+    for line in out.splitlines():
+        m = re.match(r"ktest: plan (\d+)", line)
+        if m:
+            plan = int(m.group(1))
+        m = re.match(r"(not ok|ok) - (\S+)(?:: (.*))?", line)
+        if m:
+            seen += 1
+            res.report(m.group(1) == "ok", f"{prefix}/{m.group(2)}", m.group(3) or "")
+    done = "ktest: done" in out
+    if "KERNEL PANIC" in out or "kernel trap" in out:
+        res.report(False, f"{prefix}/no-panic", "the kernel panicked")
+    if code is None:
+        res.report(False, f"{prefix}/completes", "timed out")
+    elif not done:
+        res.report(False, f"{prefix}/completes", f"ended without 'ktest: done' (exit {code})")
+    if plan is None:
+        res.report(False, f"{prefix}/plan", "no plan printed")
+    elif seen < plan:
+        for i in range(plan - seen):
+            res.report(False, f"{prefix}/missing-{i + 1}", "result never printed")
+    if code is None or not done:
+        print(out[-3000:])
+    print(f"# {prefix}: {time.time() - t0:.1f} s")
+
+
+def boot_suite(res):
+    code, out = boot("kernel-run.elf", timeout=60)
+    res.report(code == 0, "boot/exits-cleanly", f"exit {code}")
+    res.report("root: untyped memory:" in out and re.search(r"\d+ untyped regions, +\d+ MiB", out) is not None,
+               "boot/lists-untyped")
+    res.report(re.search(r"slot +\d+ +paddr 0x010000000 +4 KiB", out) is not None,
+               "boot/lists-uart-device-untyped")
+    res.report(re.search(r"root: free slots \d+\.\.4095", out) is not None, "boot/lists-free-slots")
+    res.report("paddr 0x080000000" not in out, "boot/firmware-memory-withheld")
+    res.report("0x00c000000" not in out, "boot/plic-withheld")
+    if code != 0:
+        print(out[-2000:])
+
+
+def main():
+    res = Results()
+    boot_suite(res)
+    kernel_suite(res)
+    print(f"{res.passed} passed, {res.failed} failed")
+    return 1 if res.failed else 0
+
+
+sys.exit(main())
