@@ -133,26 +133,25 @@ void cnode_finalize(struct cap *top)
 {
 	struct cte *zombie = NULL;
 	struct cte *cur = (struct cte *)top->obj;
-	uint64_t n = BIT(top->size_bits);
+	uint64_t n = BIT(top->size_bits), i = 0;
 	for (;;) {
-		struct cte *found = NULL;
-		for (uint64_t i = 0; i < n && !found; i++)
-			if (cur[i].cap.type != OBJ_NONE && cur[i].cap.type != OBJ_ZOMBIE)
-				found = &cur[i];
-		if (found && found->cap.type == OBJ_CNODE) {
-			struct cap c = found->cap;
-			if (cte_remove(found)) {
-				found->cap = c;
-				found->cap.type = OBJ_ZOMBIE;
-				found->cap.data = (uint64_t)zombie;
-				zombie = found;
+		while (i < n && (cur[i].cap.type == OBJ_NONE || cur[i].cap.type == OBJ_ZOMBIE))
+			i++;
+		if (i < n && cur[i].cap.type == OBJ_CNODE) {
+			struct cap c = cur[i].cap;
+			if (cte_remove(&cur[i])) {
+				cur[i].cap = c;
+				cur[i].cap.type = OBJ_ZOMBIE;
+				cur[i].cap.data = (uint64_t)zombie;
+				zombie = &cur[i];
 				cur = (struct cte *)c.obj;
 				n = BIT(c.size_bits);
+				i = 0;
 			}
 			continue;
 		}
-		if (found) {
-			cte_delete(found);
+		if (i < n) {
+			cte_delete(&cur[i]);   /* frees no slot before i: the scan goes on */
 			continue;
 		}
 		/* cur is empty */
@@ -162,12 +161,9 @@ void cnode_finalize(struct cap *top)
 		struct cte *z = zombie;
 		zombie = (struct cte *)z->cap.data;
 		memset(&z->cap, 0, sizeof z->cap);
-		if (zombie) {
-			cur = (struct cte *)zombie->cap.obj;
-			n = BIT(zombie->cap.size_bits);
-		} else {
-			cur = (struct cte *)top->obj;
-			n = BIT(top->size_bits);
-		}
+		struct cap *up = zombie ? &zombie->cap : top;
+		cur = (struct cte *)up->obj;
+		n = BIT(up->size_bits);
+		i = 0;
 	}
 }

@@ -100,10 +100,21 @@ def boot_suite(res):
         print(out[-2000:])
 
 
+def bench_suite(res):
+    """The benchmark image must keep working: it runs and reports figures."""
+    code, out = boot("kernel-bench.elf", timeout=120, extra=["-icount", "shift=0"])
+    names = re.findall(r"^BENCH (\S+) (\d+) \d+ \d+ (\d+)", out, re.M)
+    res.report(code == 0 and "kbench: done" in out, "bench/completes", f"exit {code}")
+    want = {"null_syscall", "ipc_roundtrip_same_as", "ipc_roundtrip_cross_as"}
+    res.report(want <= {n for n, _, _ in names}, "bench/reports-every-figure")
+    res.report(all(int(m) > 0 and int(i) >= 1000 for _, m, i in names), "bench/figures-plausible")
+
+
 def main():
     res = Results()
     boot_suite(res)
     kernel_suite(res)
+    bench_suite(res)
     print(f"{res.passed} passed, {res.failed} failed")
     return 1 if res.failed else 0
 
