@@ -7,13 +7,9 @@
 
 static enum err source_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
 {
-	struct cte *cn;
-	enum err e = lookup_cap(cnode_cptr, OBJ_CNODE, &cn);
+	enum err e = lookup_slot(cnode_cptr, index, out);
 	if (e)
 		return e;
-	if (index >= BIT(cn->cap.size_bits))
-		return E_RANGE;
-	*out = (struct cte *)cn->cap.obj + index;
 	return (*out)->cap.type == OBJ_NONE ? E_EMPTY_SLOT : E_OK;
 }
 

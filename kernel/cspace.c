@@ -45,8 +45,8 @@ enum err lookup_cap(uint64_t cptr, int type, struct cte **out)
 	return E_OK;
 }
 
-/* Slot `index` of the CNode named by cnode_cptr, which must be empty. */
-enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
+/* Slot `index` of the CNode named by cnode_cptr, whatever it holds. */
+enum err lookup_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
 {
 	struct cte *cn;
 	enum err e = lookup_cap(cnode_cptr, OBJ_CNODE, &cn);
@@ -55,6 +55,14 @@ enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out
 	if (index >= BIT(cn->cap.size_bits))
 		return E_RANGE;
 	*out = (struct cte *)cn->cap.obj + index;
+	return E_OK;
+}
+
+enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
+{
+	enum err e = lookup_slot(cnode_cptr, index, out);
+	if (e)
+		return e;
 	return (*out)->cap.type == OBJ_NONE ? E_OK : E_DELETE_FIRST;
 }
 

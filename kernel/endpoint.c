@@ -17,29 +17,15 @@ void ipc_set_result(struct tcb *t, enum err e)
 
 static void queue_append(struct endpoint *ep, struct tcb *t)
 {
-	t->qnext = NULL;
-	t->qprev = ep->tail;
-	if (ep->tail)
-		ep->tail->qnext = t;
-	else
-		ep->head = t;
-	ep->tail = t;
+	tq_append(&ep->q, t);
 	t->blocked_on = ep;
 }
 
 static void queue_remove(struct endpoint *ep, struct tcb *t)
 {
-	if (t->qprev)
-		t->qprev->qnext = t->qnext;
-	else
-		ep->head = t->qnext;
-	if (t->qnext)
-		t->qnext->qprev = t->qprev;
-	else
-		ep->tail = t->qprev;
-	t->qnext = t->qprev = NULL;
+	tq_remove(&ep->q, t);
 	t->blocked_on = NULL;
-	if (!ep->head)
+	if (!ep->q.head)
 		ep->state = EP_IDLE;
 }
 
@@ -117,7 +103,7 @@ static void set_caller(struct tcb *to, struct tcb *from)
 static void send(struct tcb *s, struct endpoint *ep, uint64_t badge, int blocking, int call, int grant)
 {
 	if (ep->state == EP_RECV) {
-		struct tcb *r = ep->head;
+		struct tcb *r = ep->q.head;
 		queue_remove(ep, r);
 		transfer(s, r, badge, grant);
 		if (call || s->faulting)
@@ -156,7 +142,7 @@ void ep_recv(struct endpoint *ep, int blocking)
 	if (r->bound_ntfn && ntfn_deliver_bound(r))
 		return;
 	if (ep->state == EP_SEND) {
-		struct tcb *s = ep->head;
+		struct tcb *s = ep->q.head;
 		queue_remove(ep, s);
 		transfer(s, r, s->ipc_badge, s->ipc_grant);
 		if (s->ipc_call || s->faulting)
@@ -202,8 +188,8 @@ void ep_cancel(struct tcb *t)
 
 void ep_finalize(struct endpoint *ep)
 {
-	while (ep->head) {
-		struct tcb *t = ep->head;
+	while (ep->q.head) {
+		struct tcb *t = ep->q.head;
 		queue_remove(ep, t);
 		if (t->faulting)
 			sched_block(t, TS_INACTIVE);

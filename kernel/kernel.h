@@ -52,10 +52,15 @@ struct cte {
 
 #define OBJ_ZOMBIE 0xff
 
+/* A FIFO of threads, linked through tcb->qnext/qprev (sched.c). */
+struct tqueue {
+	struct tcb *head, *tail;
+};
+
 enum ep_state { EP_IDLE, EP_SEND, EP_RECV };
 struct endpoint {
 	uint64_t state;
-	struct tcb *head, *tail;
+	struct tqueue q;
 	uint64_t pad;
 };
 
@@ -63,7 +68,7 @@ enum ntfn_state { NTFN_IDLE, NTFN_WAITING, NTFN_ACTIVE };
 struct notification {
 	uint64_t state;
 	uint64_t word;
-	struct tcb *head, *tail;
+	struct tqueue q;
 	struct tcb *bound;
 	uint64_t pad[3];
 };
@@ -134,6 +139,7 @@ void fdt_parse(uint64_t dtb_pa, struct platform *p);
 /* cspace.c: lookup and the derivation tree */
 enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out);
 enum err lookup_cap(uint64_t cptr, int type, struct cte **out);
+enum err lookup_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out);
 enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out);
 void cte_insert(struct cte *parent, struct cte *slot, const struct cap *cap);
 void cte_move(struct cte *from, struct cte *to);
@@ -155,6 +161,8 @@ void tcb_init(struct tcb *t);
 void tcb_destroy(struct tcb *t);
 void tcb_forget_object(uint64_t base, uint64_t size);
 struct tcb *tcb_first(void);
+void tq_append(struct tqueue *q, struct tcb *t);
+void tq_remove(struct tqueue *q, struct tcb *t);
 void sched_ready(struct tcb *t);
 void sched_block(struct tcb *t, int state);
 void sched_dequeue(struct tcb *t);

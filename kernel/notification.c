@@ -16,24 +16,16 @@ static void deliver(struct tcb *t, uint64_t word, uint64_t label)
 
 static void remove_waiter(struct notification *n, struct tcb *t)
 {
-	if (t->qprev)
-		t->qprev->qnext = t->qnext;
-	else
-		n->head = t->qnext;
-	if (t->qnext)
-		t->qnext->qprev = t->qprev;
-	else
-		n->tail = t->qprev;
-	t->qnext = t->qprev = NULL;
+	tq_remove(&n->q, t);
 	t->blocked_on = NULL;
-	if (!n->head)
+	if (!n->q.head)
 		n->state = NTFN_IDLE;
 }
 
 void ntfn_signal(struct notification *n, uint64_t badge)
 {
 	if (n->state == NTFN_WAITING) {
-		struct tcb *t = n->head;
+		struct tcb *t = n->q.head;
 		remove_waiter(n, t);
 		deliver(t, badge, 0);
 		return;
@@ -63,13 +55,7 @@ void ntfn_wait(struct notification *n, int blocking)
 		t->regs[A0] = E_WOULD_BLOCK;
 		return;
 	}
-	t->qnext = NULL;
-	t->qprev = n->tail;
-	if (n->tail)
-		n->tail->qnext = t;
-	else
-		n->head = t;
-	n->tail = t;
+	tq_append(&n->q, t);
 	t->blocked_on = n;
 	n->state = NTFN_WAITING;
 	sched_block(t, TS_BLOCKED_NOTIFICATION);
@@ -94,8 +80,8 @@ void ntfn_cancel(struct tcb *t)
 
 void ntfn_finalize(struct notification *n)
 {
-	while (n->head) {
-		struct tcb *t = n->head;
+	while (n->q.head) {
+		struct tcb *t = n->q.head;
 		remove_waiter(n, t);
 		ipc_set_result(t, E_OBJECT_DELETED);
 	}

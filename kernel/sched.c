@@ -5,7 +5,7 @@
 #include "kernel.h"
 
 struct tcb *current;
-static struct tcb *queue_head[PRIORITY_COUNT], *queue_tail[PRIORITY_COUNT];
+static struct tqueue ready[PRIORITY_COUNT];
 static uint64_t bitmap[PRIORITY_COUNT / 64];
 static int resched;
 
@@ -17,17 +17,34 @@ static int highest_ready(void)
 	return -1;
 }
 
+void tq_append(struct tqueue *q, struct tcb *t)
+{
+	t->qnext = NULL;
+	t->qprev = q->tail;
+	if (q->tail)
+		q->tail->qnext = t;
+	else
+		q->head = t;
+	q->tail = t;
+}
+
+void tq_remove(struct tqueue *q, struct tcb *t)
+{
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		q->head = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		q->tail = t->qprev;
+	t->qnext = t->qprev = NULL;
+}
+
 static void enqueue(struct tcb *t)
 {
-	unsigned p = t->prio;
-	t->qnext = NULL;
-	t->qprev = queue_tail[p];
-	if (queue_tail[p])
-		queue_tail[p]->qnext = t;
-	else
-		queue_head[p] = t;
-	queue_tail[p] = t;
-	bitmap[p / 64] |= BIT(p % 64);
+	tq_append(&ready[t->prio], t);
+	bitmap[t->prio / 64] |= BIT(t->prio % 64);
 	t->in_ready = 1;
 }
 
@@ -36,17 +53,9 @@ void sched_dequeue(struct tcb *t)
 	unsigned p = t->prio;
 	if (!t->in_ready)
 		return;
-	if (t->qprev)
-		t->qprev->qnext = t->qnext;
-	else
-		queue_head[p] = t->qnext;
-	if (t->qnext)
-		t->qnext->qprev = t->qprev;
-	else
-		queue_tail[p] = t->qprev;
-	if (!queue_head[p])
+	tq_remove(&ready[p], t);
+	if (!ready[p].head)
 		bitmap[p / 64] &= ~BIT(p % 64);
-	t->qnext = t->qprev = NULL;
 	t->in_ready = 0;
 }
 
@@ -93,7 +102,7 @@ void schedule(void)
 	resched = 0;
 	while ((hp = highest_ready()) < 0)
 		idle();
-	current = queue_head[hp];
+	current = ready[hp].head;
 	sched_dequeue(current);
 }
 
@@ -103,8 +112,8 @@ int sched_check(void)
 	int bad = 0;
 	for (int p = 0; p < PRIORITY_COUNT; p++) {
 		int set = (bitmap[p / 64] >> (p % 64)) & 1;
-		bad += set != (queue_head[p] != NULL);
-		for (struct tcb *t = queue_head[p]; t; t = t->qnext)
+		bad += set != (ready[p].head != NULL);
+		for (struct tcb *t = ready[p].head; t; t = t->qnext)
 			bad += t->prio != p || t->state != TS_RUNNABLE || !t->in_ready || t == current;
 	}
 	return bad;

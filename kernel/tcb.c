@@ -204,7 +204,8 @@ enum err tcb_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nr
 		mr[0] = t->state;
 		mr[1] = t->prio;
 		mr[2] = t->mcp;
-		*nret = 3;
+		memcpy(&mr[3], t->name, 16);
+		*nret = 5;
 		return E_OK;
 	default:
 		return E_ILLEGAL_OPERATION;

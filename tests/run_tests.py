@@ -65,7 +65,7 @@ def kernel_suite(res, image="kernel-test.elf", prefix="kernel"):
         m = re.match(r"ktest: plan (\d+)", line)
         if m:
             plan = int(m.group(1))
-        m = re.match(r"(not ok|ok) - (\S+)(?:: (.*))?", line)
+        m = re.match(r"(not ok|ok) - ([^\s:]+)(?:: (.*))?", line)
         if m:
             seen += 1
             res.report(m.group(1) == "ok", f"{prefix}/{m.group(2)}", m.group(3) or "")

@@ -32,7 +32,7 @@ enum invocation {
 	TCB_BIND_NOTIFICATION,   /* mr0 notification cptr */
 	TCB_UNBIND_NOTIFICATION,
 	TCB_SET_NAME,         /* mr0, mr1: up to 16 bytes of name */
-	TCB_GET_STATE,        /* -> mr0 thread state, mr1 priority, mr2 mcp */
+	TCB_GET_STATE,        /* -> mr0 thread state, mr1 priority, mr2 mcp, mr3..4 name */
 	/* VSpace objects */
 	PAGE_TABLE_MAP,       /* mr0 vspace, mr1 vaddr */
 	PAGE_TABLE_UNMAP,

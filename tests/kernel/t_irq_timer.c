@@ -53,6 +53,17 @@ TEST(uart_irq_delivered_to_notification)
 	CHECK_OK(cnode_delete(SLOT_CNODE, f));
 }
 
+TEST(irq_handler_clear_unbinds)
+{
+	cptr_t h = new_slot(), n = make(OBJ_NOTIFICATION, 0);
+	CHECK_OK(INVOKE(SLOT_IRQ_CONTROL, IRQ_CONTROL_GET, 7, SLOT_CNODE, h));
+	CHECK_OK(INVOKE(h, IRQ_HANDLER_SET_NOTIFICATION, n));
+	CHECK_OK(INVOKE0(h, IRQ_HANDLER_CLEAR));
+	CHECK_OK(INVOKE0(h, IRQ_HANDLER_ACK));   /* nothing pending: harmless */
+	CHECK_ERR(INVOKE0(h, 999), E_ILLEGAL_OPERATION);
+	CHECK_ERR(INVOKE0(SLOT_IRQ_CONTROL, IRQ_HANDLER_ACK), E_ILLEGAL_OPERATION);
+}
+
 TEST(timer_wakes_in_deadline_order)
 {
 	cptr_t n = make(OBJ_NOTIFICATION, 0), b[3], t[3];

@@ -33,10 +33,3 @@ TEST(system_cap_required_for_power_off)
 	/* only the system cap powers off: elsewhere the label means nothing */
 	CHECK_ERR(INVOKE0(SLOT_TCB, SYSTEM_POWER_OFF), E_ILLEGAL_OPERATION);
 }
-
-TEST(floating_point_state_is_per_thread)
-{
-	volatile double a = 1.5;
-	sys_yield();
-	CHECK(a * 2.0 == 3.0);
-}

@@ -23,7 +23,7 @@ TEST(thread_runs_and_finishes)
 	child_start(&c, count_up, 1000, TEST_PRIO, 0);
 	spin_yield(3);
 	CHECK_EQ(counter, 1000);
-	uint64_t r[3];
+	uint64_t r[5];
 	unsigned n;
 	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
 	CHECK_EQ(r[0], TS_INACTIVE);   /* suspended itself when fn returned */
@@ -44,11 +44,11 @@ TEST(priority_above_bound_fails)
 TEST(priority_reported)
 {
 	cptr_t t = make(OBJ_TCB, 0);
-	uint64_t r[3];
+	uint64_t r[5];
 	unsigned n;
 	CHECK_OK(tcb_set_priority(t, SLOT_TCB, 42, 43));
 	CHECK_OK(invoke(t, TCB_GET_STATE, 0, 0, r, &n));
-	CHECK_EQ(n, 3);
+	CHECK_EQ(n, 5);
 	CHECK_EQ(r[1], 42);
 	CHECK_EQ(r[2], 43);
 	CHECK_ERR(tcb_set_priority(t, make(OBJ_ENDPOINT, 0), 1, 1), E_INVALID_CAPABILITY);
@@ -180,9 +180,59 @@ TEST(deleted_thread_is_descheduled)
 TEST(thread_name_and_state)
 {
 	cptr_t t = make(OBJ_TCB, 0);
-	uint64_t r[3];
+	uint64_t r[5];
 	unsigned n;
-	CHECK_OK(INVOKE(t, TCB_SET_NAME, 0x74736574, 0));
+	CHECK_OK(INVOKE(t, TCB_SET_NAME, 0x74736574, 0));   /* "test" */
 	CHECK_OK(invoke(t, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(n, 5);
 	CHECK_EQ(r[0], TS_INACTIVE);
+	CHECK_EQ(r[3], 0x74736574);
+}
+
+static void delete_self(uint64_t tcb)
+{
+	cnode_delete(SLOT_CNODE, tcb);
+	counter = 999;   /* never reached: the thread is gone */
+}
+
+TEST(thread_deletes_its_own_tcb)
+{
+	struct child c;
+	uint64_t before = thread_count();
+	counter = 0;
+	child_start(&c, delete_self, 0, TEST_PRIO, 0);
+	c.th.arg = c.tcb;   /* read when it first runs */
+	spin_yield(3);
+	CHECK_EQ(counter, 0);
+	CHECK_EQ(thread_count(), before);
+	CHECK_EQ(slot_info(c.tcb).type, OBJ_NONE);
+}
+
+/* Each thread keeps its own floating-point registers across switches. */
+static volatile double fp_result[2];
+
+static void fp_worker(uint64_t k)
+{
+	double acc = 0, step = (double)k;
+	for (int i = 0; i < 50; i++) {
+		acc += step;
+		sys_yield();
+	}
+	fp_result[k == 3] = acc;
+}
+
+TEST(floating_point_state_is_per_thread)
+{
+	struct child a, b;
+	fp_result[0] = fp_result[1] = 0;
+	child_start(&a, fp_worker, 3, TEST_PRIO, 0);
+	child_start(&b, fp_worker, 5, TEST_PRIO, 0);
+	double mine = 0;
+	for (int i = 0; i < 60; i++) {
+		mine += 0.5;
+		sys_yield();
+	}
+	CHECK(mine == 30.0);
+	CHECK(fp_result[1] == 150.0);
+	CHECK(fp_result[0] == 250.0);
 }
