@@ -20,21 +20,28 @@ void tcb_init(struct tcb *t)
 	all_threads = t;
 }
 
-/* Take a thread out of whatever it waits in; it ends up not runnable. */
+/* Take a thread out of whatever it waits in; it ends up not runnable.
+ * A thread blocked in Send, Recv or Wait will restart that syscall when
+ * resumed; one waiting for a reply learns that it will never come. */
 static void cancel_ipc(struct tcb *t)
 {
 	switch (t->state) {
 	case TS_BLOCKED_SEND:
 	case TS_BLOCKED_RECV:
 		ep_cancel(t);
+		if (!t->faulting)
+			t->regs[0] -= 4;
 		break;
 	case TS_BLOCKED_NOTIFICATION:
 		ntfn_cancel(t);
+		t->regs[0] -= 4;
 		break;
 	case TS_BLOCKED_REPLY:
 		if (t->replier)
 			t->replier->caller = NULL;
 		t->replier = NULL;
+		if (!t->faulting)
+			t->regs[10] = E_OBJECT_DELETED;
 		break;
 	default:
 		break;

@@ -259,3 +259,22 @@ TEST(caller_woken_when_server_dies)
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[0], E_OBJECT_DELETED);
 }
+
+TEST(suspended_receiver_restarts_its_recv)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0);
+	struct child c;
+	done = 0;
+	child_start(&c, receiver, ep, TEST_PRIO, 0);
+	sys_yield();                    /* blocked in Recv */
+	CHECK_OK(tcb_suspend(c.tcb));
+	CHECK_ERR(sys_nbsend(ep, MSGINFO(1, 0, 1), 5, 0, 0, 0).err, E_WOULD_BLOCK);
+	CHECK_OK(tcb_resume(c.tcb));
+	sys_yield();                    /* back in Recv, not returned with junk */
+	CHECK_EQ(done, 0);
+	CHECK_OK(sys_send(ep, MSGINFO(2, 0, 1), 6, 0, 0, 0).err);
+	sys_yield();
+	CHECK_EQ(done, 1);
+	CHECK_EQ(got[1], 2);
+	CHECK_EQ(got[2], 6);
+}
