@@ -59,9 +59,10 @@ void sched_dequeue(struct tcb *t)
 	t->in_ready = 0;
 }
 
+/* A thread with no address space has nowhere to run: it stays inactive. */
 void sched_ready(struct tcb *t)
 {
-	t->state = TS_RUNNABLE;
+	t->state = t->vspace ? TS_RUNNABLE : TS_INACTIVE;
 	if (t != current && !t->in_ready && t->vspace)
 		enqueue(t);
 }
@@ -111,10 +112,17 @@ int sched_check(void)
 {
 	int bad = 0;
 	for (int p = 0; p < PRIORITY_COUNT; p++) {
-		int set = (bitmap[p / 64] >> (p % 64)) & 1;
-		bad += set != (ready[p].head != NULL);
-		for (struct tcb *t = ready[p].head; t; t = t->qnext)
-			bad += t->prio != p || t->state != TS_RUNNABLE || !t->in_ready || t == current;
+		if (((bitmap[p / 64] >> (p % 64)) & 1) != (ready[p].head != NULL)) {
+			printk("self-check: ready bitmap wrong at priority %d\n", p);
+			bad++;
+		}
+		for (struct tcb *t = ready[p].head; t; t = t->qnext) {
+			if (t->prio != p || t->state != TS_RUNNABLE || !t->in_ready || t == current) {
+				printk("self-check: thread '%s' in ready queue %d: prio %d state %d\n",
+				       t->name, p, t->prio, t->state);
+				bad++;
+			}
+		}
 	}
 	return bad;
 }

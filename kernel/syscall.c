@@ -141,24 +141,42 @@ void syscall_handle(void)
 		do_send(t, slot, nr);
 }
 
+/* Every thread is where its state says: runnable ones queued (or
+ * running), blocked ones on an object's queue, callers known to the
+ * thread that owes them a reply. Prints what it finds broken. */
+static int threads_check(void)
+{
+	int bad = 0;
+	for (struct tcb *t = tcb_first(); t; t = t->all_next) {
+		int queued = t->state == TS_BLOCKED_SEND || t->state == TS_BLOCKED_RECV ||
+			     t->state == TS_BLOCKED_NOTIFICATION;
+		const char *why = NULL;
+		if (t->state == TS_RUNNABLE && t != current && !t->in_ready)
+			why = "runnable but not queued";
+		else if (queued != (t->blocked_on != NULL))
+			why = "blocked state and queue disagree";
+		else if (t->state == TS_BLOCKED_REPLY && t->replier && t->replier->caller != t)
+			why = "waits for a reply nobody owes";
+		else if (t->state != TS_RUNNABLE && t->in_ready)
+			why = "queued but not runnable";
+		if (why) {
+			printk("self-check: thread '%s' (state %d): %s\n", t->name, t->state, why);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret)
 {
 	switch (label) {
 	case SYSTEM_POWER_OFF:
 		printk("kernel: power off\n");
 		sbi_shutdown();
-	case SYSTEM_SELF_CHECK: {
-		int bad = sched_check();
-		for (struct tcb *t = tcb_first(); t; t = t->all_next) {
-			bad += t->state == TS_RUNNABLE && t != current && !t->in_ready;
-			bad += (t->state == TS_BLOCKED_SEND || t->state == TS_BLOCKED_RECV ||
-			        t->state == TS_BLOCKED_NOTIFICATION) != (t->blocked_on != NULL);
-			bad += t->state == TS_BLOCKED_REPLY && t->replier && t->replier->caller != t;
-		}
-		mr[0] = (uint64_t)bad;
+	case SYSTEM_SELF_CHECK:
+		mr[0] = (uint64_t)(sched_check() + threads_check());
 		*nret = 1;
 		return E_OK;
-	}
 	case SYSTEM_THREAD_COUNT: {
 		uint64_t n = 0;
 		for (struct tcb *t = tcb_first(); t; t = t->all_next)

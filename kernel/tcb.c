@@ -155,6 +155,8 @@ static enum err tcb_write_registers(struct tcb *t, uint64_t *mr)
 		return E_ILLEGAL_OPERATION;
 	if (n > 32)
 		return E_RANGE;
+	if (mr[0] && !t->vspace)
+		return E_ILLEGAL_OPERATION;   /* cannot resume: nowhere to run */
 	for (uint64_t i = 0; i < n; i++)
 		t->regs[i] = mr[2 + i];
 	if (mr[0] && t->state == TS_INACTIVE)
