@@ -43,7 +43,7 @@ static enum err derive_data(struct cap *c, uint64_t value, uint64_t guard_bits)
 static enum err cnode_derive(struct cte *dest, struct cte *src, uint64_t label, uint64_t *mr)
 {
 	struct cap c = src->cap;
-	if (c.type == OBJ_UNTYPED)
+	if (c.type == OBJ_UNTYPED || c.type == OBJ_REPLY)
 		return E_ILLEGAL_OPERATION;   /* one cap per untyped keeps retype safe */
 	c.rights &= (uint8_t)mr[3];
 	if (c.type == OBJ_FRAME || c.type == OBJ_LARGE_FRAME || c.type == OBJ_PAGE_TABLE)
@@ -60,6 +60,8 @@ static enum err cnode_derive(struct cte *dest, struct cte *src, uint64_t label, 
 static enum err cnode_move_mutate(struct cte *dest, struct cte *src, uint64_t label, uint64_t *mr)
 {
 	struct cap c = src->cap;
+	if (c.type == OBJ_REPLY)
+		return E_ILLEGAL_OPERATION;   /* its caller points at this slot */
 	if (label == CNODE_MUTATE) {
 		enum err e = derive_data(&c, mr[3], mr[4]);
 		if (e)
@@ -102,6 +104,10 @@ enum err cnode_invoke(struct cte *cn, uint64_t label, uint64_t *mr, uint64_t *nr
 		if (label == CNODE_COPY || label == CNODE_MINT)
 			return cnode_derive(dest, src, label, mr);
 		return cnode_move_mutate(dest, src, label, mr);
+	case CNODE_SAVE_CALLER:
+		if (dest->cap.type != OBJ_NONE)
+			return E_DELETE_FIRST;
+		return reply_cap_save(dest);
 	case CNODE_DELETE:
 		cte_delete(dest);
 		return E_OK;

@@ -149,6 +149,7 @@ static void finalize(struct cap *c)
 		break;
 	case OBJ_TIMER: timer_cancel((struct ktimer *)c->obj); break;
 	case OBJ_IRQ_HANDLER: irq_finalize(c->obj); break;
+	case OBJ_REPLY: reply_cap_finalize((struct tcb *)c->obj); break;
 	default: break;
 	}
 }

@@ -52,7 +52,7 @@ static uint64_t transfer_caps(struct tcb *from, struct tcb *to, uint64_t n)
 	for (i = 0; i < n; i++) {
 		struct cte *src, *dst;
 		if (cspace_lookup(&from->cspace, from->ipcbuf->caps[i], &src) ||
-		    src->cap.type == OBJ_NONE || src->cap.type == OBJ_UNTYPED ||
+		    src->cap.type == OBJ_NONE || src->cap.type == OBJ_UNTYPED || src->cap.type == OBJ_REPLY ||
 		    recv_slot(to, i, &dst))
 			break;
 		struct cap c = src->cap;
@@ -160,14 +160,9 @@ void ep_recv(struct endpoint *ep, int blocking)
 	sched_block(r, TS_BLOCKED_RECV);
 }
 
-/* Reply to our caller. A fault reply resumes the thread: at mr0 if given. */
-enum err ep_reply_current(void)
+/* Deliver r's reply to c. A fault reply resumes the thread: at mr0 if given. */
+static void deliver_reply(struct tcb *r, struct tcb *c)
 {
-	struct tcb *r = current, *c = r->caller;
-	if (!c)
-		return E_ILLEGAL_OPERATION;
-	r->caller = NULL;
-	c->replier = NULL;
 	if (c->faulting) {
 		c->faulting = 0;
 		if (MSGINFO_LEN(r->regs[A1]) >= 1)
@@ -176,7 +171,60 @@ enum err ep_reply_current(void)
 		transfer(r, c, 0, 1);
 	}
 	sched_ready(c);
+}
+
+enum err ep_reply_current(void)
+{
+	struct tcb *r = current, *c = r->caller;
+	if (!c)
+		return E_ILLEGAL_OPERATION;
+	r->caller = NULL;
+	c->replier = NULL;
+	deliver_reply(r, c);
 	return E_OK;
+}
+
+/* Saved reply caps: the right to answer one caller, kept in a slot so the
+ * server may take other messages first. The caller points back at the
+ * slot, so whichever of the two goes first tidies up the other. */
+enum err reply_cap_save(struct cte *dest)
+{
+	struct tcb *c = current->caller;
+	if (!c)
+		return E_ILLEGAL_OPERATION;
+	current->caller = NULL;
+	c->replier = NULL;
+	struct cap cap = { .type = OBJ_REPLY, .rights = RIGHTS_ALL, .obj = (uint64_t)c };
+	cte_insert(NULL, dest, &cap);
+	c->reply_cap = dest;
+	return E_OK;
+}
+
+void reply_cap_send(struct cte *slot)
+{
+	struct tcb *c = (struct tcb *)slot->cap.obj;
+	c->reply_cap = NULL;
+	cte_remove(slot);
+	deliver_reply(current, c);
+	current->regs[A0] = E_OK;
+}
+
+/* The cap was deleted unused: the caller learns no reply will come. */
+void reply_cap_finalize(struct tcb *c)
+{
+	c->reply_cap = NULL;
+	if (c->faulting)
+		sched_block(c, TS_INACTIVE);
+	else
+		ipc_set_result(c, E_OBJECT_DELETED);
+}
+
+/* The caller stops waiting (deleted or suspended): the cap goes. */
+void reply_cap_drop(struct tcb *c)
+{
+	if (c->reply_cap)
+		cte_remove(c->reply_cap);
+	c->reply_cap = NULL;
 }
 
 void ep_reply(void) { current->regs[A0] = ep_reply_current(); }

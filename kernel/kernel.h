@@ -99,6 +99,7 @@ struct tcb {
 	struct tcb *qnext, *qprev;    /* ready queue or blocking queue */
 	struct tcb *caller;  /* waits for our reply */
 	struct tcb *replier; /* owes us a reply (we are BLOCKED_REPLY) */
+	struct cte *reply_cap; /* or: the slot of the saved reply cap to us */
 	struct cap cspace;
 	uint64_t *vspace;
 	uint64_t asid;
@@ -177,6 +178,10 @@ void ep_recv(struct endpoint *ep, int blocking);
 void ep_reply(void);
 void ep_fault(struct tcb *t);
 void ep_cancel(struct tcb *t);
+void reply_cap_send(struct cte *slot);
+void reply_cap_finalize(struct tcb *caller);
+void reply_cap_drop(struct tcb *caller);
+enum err reply_cap_save(struct cte *dest);
 void ep_finalize(struct endpoint *ep);
 void ipc_set_result(struct tcb *t, enum err e);
 

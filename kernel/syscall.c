@@ -66,6 +66,10 @@ static void do_send(struct tcb *t, struct cte *slot, uint64_t nr)
 		if (!(c->rights & RIGHT_WRITE))
 			return set_error(t, E_NO_RIGHTS);
 		ep_send((struct endpoint *)c->obj, c->data, blocking, call, (c->rights & RIGHT_GRANT) != 0);
+	} else if (c->type == OBJ_REPLY) {
+		if (call)
+			return set_error(t, E_ILLEGAL_OPERATION);
+		reply_cap_send(slot);
 	} else if (c->type == OBJ_NOTIFICATION) {
 		if (call)
 			return set_error(t, E_ILLEGAL_OPERATION);

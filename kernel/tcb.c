@@ -40,6 +40,7 @@ static void cancel_ipc(struct tcb *t)
 		if (t->replier)
 			t->replier->caller = NULL;
 		t->replier = NULL;
+		reply_cap_drop(t);
 		if (!t->faulting)
 			t->regs[10] = E_OBJECT_DELETED;
 		break;

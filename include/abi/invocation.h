@@ -21,6 +21,8 @@ enum invocation {
 	CNODE_REVOKE,         /* mr0 index: delete every cap derived from it */
 	CNODE_INFO,           /* mr0 index -> mr0 type, mr1 size_bits, mr2 rights,
 	                         mr3 badge/guard, mr4 children (0/1), mr5 paddr */
+	CNODE_SAVE_CALLER,    /* mr0 index: keep our pending reply right there, as an
+	                         OBJ_REPLY cap, so we may receive others first */
 	/* TCB */
 	TCB_CONFIGURE,        /* mr0 cspace root, mr1 vspace, mr2 ipc buffer frame
 	                         (0: none), mr3 ipc buffer vaddr, mr4 fault ep (0: none) */

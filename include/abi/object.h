@@ -19,6 +19,7 @@ enum obj_type {
 	OBJ_IRQ_CONTROL,
 	OBJ_IRQ_HANDLER,
 	OBJ_SYSTEM,       /* power-off and kernel self-check */
+	OBJ_REPLY,        /* a saved reply right (CNODE_SAVE_CALLER): Send answers once */
 	OBJ_TYPE_COUNT
 };
 

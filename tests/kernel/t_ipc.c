@@ -278,3 +278,83 @@ TEST(suspended_receiver_restarts_its_recv)
 	CHECK_EQ(got[1], 2);
 	CHECK_EQ(got[2], 6);
 }
+
+/* A server that keeps the first caller waiting, answers the second, then
+ * the first through the saved reply cap. */
+static volatile cptr_t saved_slot;
+
+static void deferring_server(uint64_t ep)
+{
+	struct sysret r = sys_recv(ep);
+	got[4] = INVOKE(SLOT_CNODE, CNODE_SAVE_CALLER, saved_slot);
+	uint64_t first = r.mr[0];
+	r = sys_recv(ep);
+	sys_reply(MSGINFO(0, 0, 1), r.mr[0] * 10, 0, 0, 0);
+	sys_send(saved_slot, MSGINFO(0, 0, 1), first * 10, 0, 0, 0);
+}
+
+static void deferred_client(uint64_t v)
+{
+	struct sysret r = sys_call(got[7], MSGINFO(0, 0, 1), v, 0, 0, 0);
+	got[v] = r.err ? 1000 + r.err : r.mr[0];
+	done++;
+}
+
+TEST(saved_reply_cap_answers_later)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0);
+	struct child srv, a, b;
+	saved_slot = new_slot();
+	got[1] = got[2] = 0;
+	got[7] = ep;
+	done = 0;
+	child_start(&srv, deferring_server, ep, TEST_PRIO, 0);
+	sys_yield();
+	child_start(&a, deferred_client, 1, TEST_PRIO, 0);
+	spin_yield(2);
+	CHECK_EQ(slot_info(saved_slot).type, OBJ_REPLY);
+	child_start(&b, deferred_client, 2, TEST_PRIO, 0);
+	spin_yield(4);
+	CHECK_EQ(got[4], E_OK);
+	CHECK_EQ(done, 2);
+	CHECK_EQ(got[1], 10);
+	CHECK_EQ(got[2], 20);
+	CHECK_EQ(slot_info(saved_slot).type, OBJ_NONE);   /* used up */
+}
+
+static void saving_server(uint64_t ep)
+{
+	for (;;) {
+		sys_recv(ep);
+		INVOKE(SLOT_CNODE, CNODE_SAVE_CALLER, saved_slot);
+	}
+}
+
+TEST(saved_reply_cap_deleted_or_caller_gone)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0);
+	struct child srv, a;
+	saved_slot = new_slot();
+	got[7] = ep;
+	got[1] = 0;
+	done = 0;
+	CHECK_ERR(INVOKE(SLOT_CNODE, CNODE_SAVE_CALLER, new_slot()), E_ILLEGAL_OPERATION);
+	child_start(&srv, saving_server, ep, TEST_PRIO, 0);
+	sys_yield();
+	child_start(&a, deferred_client, 1, TEST_PRIO, 0);
+	spin_yield(3);
+	CHECK_EQ(slot_info(saved_slot).type, OBJ_REPLY);
+	CHECK_ERR(cnode_copy(SLOT_CNODE, new_slot(), SLOT_CNODE, saved_slot, RIGHTS_ALL), E_ILLEGAL_OPERATION);
+	CHECK_ERR(cnode_move(SLOT_CNODE, new_slot(), SLOT_CNODE, saved_slot), E_ILLEGAL_OPERATION);
+	CHECK_OK(cnode_delete(SLOT_CNODE, saved_slot));
+	spin_yield(2);
+	CHECK_EQ(done, 1);
+	CHECK_EQ(got[1], 1000 + E_OBJECT_DELETED);
+	/* and the other way round: the caller dies, the saved cap goes */
+	struct child b;
+	child_start(&b, deferred_client, 2, TEST_PRIO, 0);
+	spin_yield(3);
+	CHECK_EQ(slot_info(saved_slot).type, OBJ_REPLY);
+	CHECK_OK(cnode_delete(SLOT_CNODE, b.tcb));
+	CHECK_EQ(slot_info(saved_slot).type, OBJ_NONE);
+}
