@@ -44,10 +44,21 @@ qemu() {
 		-kernel "$kernel" "$@"
 }
 
+# OpenSBI reads and drops whatever the UART holds when it starts, and
+# QEMU hands a piped input's first byte to the UART before that: give it
+# a newline to drop, so the user's input arrives whole.
+qemu_piped() {
+	{ printf '\n'; cat; } | qemu "$@"
+}
+
 case "${1:-run}" in
 run)
 	build
-	qemu build/kernel-run.elf
+	if [ -t 0 ]; then
+		qemu build/kernel-run.elf
+	else
+		qemu_piped build/kernel-run.elf
+	fi
 	;;
 test)
 	build

@@ -1,32 +1,46 @@
-/* stdio for picolibc: stdout and stderr go to the kernel's debug console,
- * a line at a time (the console server replaces this in the user-level OS). */
+/* stdio for picolibc. A task given a console cap writes and reads through
+ * the console server; the root task writes to the kernel's debug console.
+ * Output goes out a line at a time. */
 #include <stdio.h>
-#include "sys.h"
+#include "task.h"
 
-static char line[256];
-static unsigned used;
+static char out[256], in[128];
+static unsigned out_used, in_len, in_pos;
 
 static int console_flush(FILE *f)
 {
 	(void)f;
-	if (used)
-		sys_debug_write(line, used);
-	used = 0;
+	if (out_used) {
+		if (task.console)
+			console_write(out, out_used);
+		else
+			sys_debug_write(out, out_used);
+	}
+	out_used = 0;
 	return 0;
 }
 
 static int console_put(char c, FILE *f)
 {
-	line[used++] = c;
-	if (c == '\n' || used == sizeof line)
+	out[out_used++] = c;
+	if (c == '\n' || out_used == sizeof out)
 		console_flush(f);
 	return (unsigned char)c;
 }
 
 static int console_get(FILE *f)
 {
-	(void)f;
-	return EOF;
+	if (in_pos == in_len) {
+		if (!task.console)
+			return EOF;
+		console_flush(f);   /* a prompt shows before we wait */
+		int64_t n = console_read(in, sizeof in);
+		if (n <= 0)
+			return EOF;
+		in_len = (unsigned)n;
+		in_pos = 0;
+	}
+	return (unsigned char)in[in_pos++];
 }
 
 static FILE console = FDEV_SETUP_STREAM(console_put, console_get, console_flush, _FDEV_SETUP_RW);

@@ -1,5 +1,7 @@
-/* Method calls on kernel objects: the first four arguments travel in
- * registers, the rest in the IPC buffer, and so do the results. */
+/* Calls to kernel objects and to servers alike: the first four arguments
+ * travel in registers, the rest in the IPC buffer, and so do the results.
+ * The error is the kernel's (a0) or, if the message went through, the
+ * server's (the reply label). */
 #include "sys.h"
 
 static const char *const names[] = { ERROR_NAMES };
@@ -30,5 +32,6 @@ enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args
 		if (nres)
 			*nres = n;
 	}
-	return (enum err)s.err;
+	/* kernel objects report in a0; servers answer with the error as label */
+	return (enum err)(s.err ? s.err : MSGINFO_LABEL(s.info));
 }

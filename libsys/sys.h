@@ -62,8 +62,10 @@ static inline struct sysret ntfn_poll(cptr_t n) { return sys_nbrecv(n); }
 static inline uint64_t rdinstret(void) { uint64_t v; __asm__ volatile("rdinstret %0" : "=r"(v)); return v; }
 static inline uint64_t rdtime(void) { uint64_t v; __asm__ volatile("rdtime %0" : "=r"(v)); return v; }
 
-/* invoke.c: call a method of a kernel object. Up to MSG_MAX_WORDS
- * arguments; results (if res) copied out, their count in *nres. */
+/* invoke.c: call a method of a kernel object or a request of a server.
+ * Up to MSG_MAX_WORDS arguments; results (if res) copied out, their count
+ * in *nres (res must have room for all a reply may carry: MSG_MAX_WORDS
+ * for a server). */
 enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args,
 		uint64_t *res, unsigned *nres);
 #define INVOKE(cap, label, ...) \

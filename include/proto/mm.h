@@ -1,0 +1,32 @@
+/* The memory manager's protocol. mm owns all memory: it builds every
+ * task's address space from that task's own untyped (its quota), loads its
+ * program, and later maps heap, stack and DMA pages for it. The badge of
+ * the caller's mm cap says which task is asking; the MM_SUPERVISOR_ONLY
+ * requests are refused (E_NO_RIGHTS) to anyone but the supervisor. */
+#ifndef PROTO_MM_H
+#define PROTO_MM_H
+
+enum mm_label {
+	MM_SBRK = 1,        /* mr0 increment (bytes) -> mr0 old break */
+	MM_DMA_ALLOC,       /* mr0 pages -> mr0 vaddr, mr1 paddr (contiguous) */
+	MM_STAT,            /* mr0 task id (0: totals) -> mr0 pages used, mr1 quota
+	                       pages, mr2..3 name; totals: mr0 free pages, mr1 all pages */
+	/* supervisor only: */
+	MM_SPAWN,           /* mr0..1 program name in the boot image (16 bytes),
+	                       mr2 quota pages, mr3 max stack pages, mr4..5 task name
+	                       -> mr0 task id; caps: its TCB, its CNode (as it sees it).
+	                       The task starts when the supervisor resumes it. */
+	MM_NEW_OBJECT,      /* mr0 task id, mr1 object type, mr2 slot in the task's
+	                       CNode -> the object; cap: a copy for the supervisor */
+	MM_MAP_DEVICE,      /* mr0 task id, mr1 paddr, mr2 bytes, mr3 vaddr */
+	MM_FAULT,           /* mr0 task id, mr1 address: map a page if the address
+	                       is in its stack or heap, else E_BAD_ADDRESS */
+	MM_KILL,            /* mr0 task id: free everything the task had */
+};
+
+#define MM_SUPERVISOR_BADGE 1   /* task id of the supervisor */
+/* Extra caps mm gives the supervisor, in its CNode: */
+#define INIT_SLOT_IRQ_CONTROL 8
+#define INIT_SLOT_SYSTEM      9
+
+#endif

@@ -1,0 +1,28 @@
+/* What a program started by the system finds at startup (abi/process.h):
+ * the caps of the services it may call, probed once by crt0. Zero means
+ * "not given" (for the root task, or a task not allowed to call it). */
+#ifndef LIBSYS_TASK_H
+#define LIBSYS_TASK_H
+
+#include "sys.h"
+#include "../include/abi/process.h"
+
+struct task_caps {
+	cptr_t mm, console, supervisor, timer, notification;
+	uint64_t id;         /* task id given by mm (0 for the root task) */
+};
+extern struct task_caps task;
+
+void task_probe(uint64_t id);
+int slot_holds(cptr_t slot, int type);
+
+/* A slot of our own CNode that holds nothing, or 0 if none is left. */
+cptr_t slot_alloc(void);
+void slot_free(cptr_t slot);
+
+/* Client stubs. */
+enum err console_write(const void *buf, uint64_t len);
+int64_t console_read(void *buf, uint64_t max);   /* bytes, or -error */
+enum err sleep_ms(uint64_t ms);
+
+#endif

@@ -1,0 +1,24 @@
+/* One task of the system description (system.conf), as the generated
+ * table (sysdesc.c) gives it to the supervisor. */
+#ifndef INIT_SYSDESC_TYPES_H
+#define INIT_SYSDESC_TYPES_H
+
+#include <stdint.h>
+
+struct task_desc {
+	const char *name, *program;
+	unsigned priority, quota, stack;
+	unsigned ndevices;
+	struct { uint64_t paddr, bytes; } devices[4];
+	unsigned nirqs;
+	unsigned irqs[8];
+	int serves;              /* service number, or -1 */
+	uint32_t calls;          /* bit n: may call service n */
+	int calls_supervisor;    /* may use the supervisor's protocol beyond SUP_EXIT */
+	int timer, dma;
+};
+
+extern const struct task_desc system_tasks[];
+extern const unsigned system_task_count;
+
+#endif

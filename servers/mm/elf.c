@@ -1,0 +1,83 @@
+/* Loading a program from the boot image into a task's address space.
+ * Every value in the ELF header is checked before use. */
+#include "mm.h"
+
+struct elf_header {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct elf_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+#define PT_LOAD 1
+
+const uint8_t *bootimage_find(const char *name, uint64_t *size)
+{
+	const struct bootimage_header *h = (const void *)bi->bootimage_vaddr;
+	for (uint64_t i = 0; i < h->count; i++) {
+		if (strncmp(h->entry[i].name, name, 16) == 0 && h->entry[i].name[strnlen(name, 16)] == 0) {
+			*size = h->entry[i].size;
+			return (const uint8_t *)h + h->entry[i].offset;
+		}
+	}
+	return NULL;
+}
+
+static unsigned rights_of(uint32_t flags)
+{
+	return (flags & 4 ? RIGHT_READ : 0) | (flags & 2 ? RIGHT_READ | RIGHT_WRITE : 0) |
+	       (flags & 1 ? RIGHT_EXEC | RIGHT_READ : 0);
+}
+
+static enum err load_segment(struct mtask *t, const uint8_t *elf, const struct elf_phdr *ph)
+{
+	for (uint64_t va = ph->vaddr & ~(PAGE - 1); va < ph->vaddr + ph->memsz; va += PAGE) {
+		cptr_t frame;
+		enum err e = task_new_frame(t, &frame);
+		if (e)
+			return e;
+		uint8_t *dst = scratch_map(frame);   /* fill it before the task sees it */
+		for (uint64_t b = 0; b < PAGE; b++) {
+			uint64_t a = va + b;
+			if (a >= ph->vaddr && a < ph->vaddr + ph->filesz)
+				dst[b] = elf[ph->offset + (a - ph->vaddr)];
+		}
+		scratch_unmap(frame);
+		e = task_map(t, frame, va, rights_of(ph->flags));
+		task_store(t, frame);
+		if (e)
+			return e;
+	}
+	return E_OK;
+}
+
+enum err elf_load(struct mtask *t, const uint8_t *elf, uint64_t size, uint64_t *entry, uint64_t *end)
+{
+	const struct elf_header *h = (const void *)elf;
+	if (size < sizeof *h || memcmp(h->ident, "\177ELF", 4) || h->ident[4] != 2 || h->machine != 243 ||
+	    h->phentsize != sizeof(struct elf_phdr) || h->phoff > size ||
+	    h->phnum > (size - h->phoff) / sizeof(struct elf_phdr))
+		return E_INVALID_ARGUMENT;
+	*end = 0;
+	for (int i = 0; i < h->phnum; i++) {
+		const struct elf_phdr *ph = (const void *)(elf + h->phoff + i * sizeof *ph);
+		if (ph->type != PT_LOAD)
+			continue;
+		if (ph->offset > size || ph->filesz > size - ph->offset || ph->filesz > ph->memsz ||
+		    ph->vaddr < TASK_IMAGE_BASE || ph->memsz > TASK_HEAP_MAX ||
+		    ph->vaddr + ph->memsz > TASK_IMAGE_BASE + TASK_HEAP_MAX)
+			return E_INVALID_ARGUMENT;
+		enum err e = load_segment(t, elf, ph);
+		if (e)
+			return e;
+		if (ph->vaddr + ph->memsz > *end)
+			*end = ph->vaddr + ph->memsz;
+	}
+	*entry = h->entry;
+	return *end ? E_OK : E_INVALID_ARGUMENT;
+}

@@ -1,0 +1,61 @@
+/* The memory manager's parts: the untyped pool (pool.c), tasks and their
+ * address spaces (task.c), program loading (elf.c), requests (main.c). */
+#ifndef MM_MM_H
+#define MM_MM_H
+
+#include <stdio.h>
+#include <string.h>
+#include "task.h"
+#include "../../include/proto/mm.h"
+#include "../../include/proto/supervisor.h"
+
+#define MAX_TASKS 32
+#define PAGE 4096ULL
+
+/* mm's own CNode (the root CNode) layout beyond the kernel's fixed slots */
+extern const struct bootinfo *bi;
+cptr_t mm_slot(void);               /* a free slot of mm's CNode */
+void mm_slot_free(cptr_t s);
+
+/* pool.c: untyped memory */
+void pool_init(void);
+enum err pool_untyped(unsigned bits, cptr_t dest);   /* a fresh untyped of 2^bits */
+void pool_give_back(cptr_t ut, unsigned bits);       /* emptied, kept for reuse */
+uint64_t pool_free_pages(void);
+uint64_t pool_total_pages(void);
+
+struct mtask {
+	int used;
+	char name[16];
+	unsigned ut_bits;
+	cptr_t ut, store, tcb, cnode, vspace, guarded_cnode;
+	uint64_t store_next, store_size;
+	uint64_t quota, pages, reserved;     /* pages: mapped; reserved: promised */
+	uint64_t heap_start, brk, stack_max;
+	uint64_t device_next;                /* next free device address */
+};
+extern struct mtask tasks[MAX_TASKS];
+
+/* task.c */
+enum err task_spawn(const char *program, const char *name, uint64_t quota, uint64_t stack,
+		    cptr_t fault_ep, uint64_t fault_badge, uint64_t *id_out);   /* badge | id */
+enum err task_new_object(struct mtask *t, uint64_t type, uint64_t slot, cptr_t copy_to);
+enum err task_map_device(struct mtask *t, uint64_t paddr, uint64_t bytes, uint64_t vaddr);
+enum err task_fault(struct mtask *t, uint64_t addr);
+enum err task_sbrk(struct mtask *t, int64_t incr, uint64_t *old);
+enum err task_dma(struct mtask *t, uint64_t pages, uint64_t *va, uint64_t *pa);
+void task_kill(struct mtask *t);
+enum err task_new_frame(struct mtask *t, cptr_t *frame);
+enum err task_map(struct mtask *t, cptr_t frame, uint64_t va, uint64_t rights);
+enum err task_map_new_page(struct mtask *t, uint64_t va, uint64_t rights);
+void task_store(struct mtask *t, cptr_t slot);
+
+/* elf.c */
+enum err elf_load(struct mtask *t, const uint8_t *elf, uint64_t size, uint64_t *entry, uint64_t *end);
+const uint8_t *bootimage_find(const char *name, uint64_t *size);
+
+/* scratch mapping in mm's own address space, for filling frames */
+void *scratch_map(cptr_t frame);
+void scratch_unmap(cptr_t frame);
+
+#endif

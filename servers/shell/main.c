@@ -1,0 +1,290 @@
+/* The shell: an ordinary task with caps to the console, mm and the
+ * supervisor, and nothing else. Line editing: backspace, ^C drops the
+ * line, ^D on an empty line is ignored (this is the only console). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "task.h"
+#include "../../include/proto/mm.h"
+#include "../../include/proto/supervisor.h"
+
+#define LINE_MAX 256
+#define MAX_ARGS 16
+
+extern uint64_t libsys_timebase_hz;
+
+static void pack_name(const char *s, uint64_t w[2])
+{
+	char buf[16] = { 0 };
+	strncpy(buf, s, 15);
+	memcpy(w, buf, 16);
+}
+
+static int cmd_help(int argc, char **argv);
+
+static int cmd_echo(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		printf("%s%s", argv[i], i + 1 < argc ? " " : "");
+	printf("\n");
+	return 0;
+}
+
+static const char *state_name(uint64_t s)
+{
+	switch (s) {
+	case TASK_RUNNING: return "running";
+	case TASK_DEAD: return "dead";
+	case TASK_KILLED: return "killed";
+	case TASK_EXITED: return "exited";
+	default: return "?";
+	}
+}
+
+static int cmd_ps(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	uint64_t r[MSG_MAX_WORDS];
+	unsigned n;
+	printf("%-15s %-8s %5s %6s %8s\n", "NAME", "STATE", "PRIO", "PAGES", "RESTARTS");
+	for (uint64_t i = 0;; i++) {
+		enum err e = invoke(task.supervisor, SUP_TASK_INFO, 1, &i, r, &n);
+		if (e == E_RANGE)
+			return 0;
+		if (e || n < 6) {
+			printf("ps: %s\n", err_name(e));
+			return 1;
+		}
+		char name[16];
+		memcpy(name, &r[4], 16);
+		name[15] = 0;
+		printf("%-15s %-8s %5llu %6llu %8llu\n", name, state_name(r[0]), (unsigned long long)r[1],
+		       (unsigned long long)r[3], (unsigned long long)r[2]);
+	}
+}
+
+static int cmd_mem(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	uint64_t r[MSG_MAX_WORDS];
+	unsigned n;
+	enum err e = invoke(task.mm, MM_STAT, 1, (uint64_t[]){ 0 }, r, &n);
+	if (e) {
+		printf("mem: %s\n", err_name(e));
+		return 1;
+	}
+	printf("memory: %llu KiB free of %llu KiB (mm itself: %llu KiB)\n", (unsigned long long)r[0] * 4,
+	       (unsigned long long)r[1] * 4, (unsigned long long)r[2] * 4);
+	printf("%-15s %10s %10s\n", "TASK", "USED KiB", "QUOTA KiB");
+	for (uint64_t id = 1; id < 64; id++) {
+		e = invoke(task.mm, MM_STAT, 1, &id, r, &n);
+		if (e == E_RANGE)
+			break;
+		if (e)
+			continue;
+		char name[16];
+		memcpy(name, &r[2], 16);
+		name[15] = 0;
+		printf("%-15s %10llu %10llu\n", name, (unsigned long long)r[0] * 4, (unsigned long long)r[1] * 4);
+	}
+	return 0;
+}
+
+static int cmd_uptime(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	uint64_t t = rdtime(), hz = libsys_timebase_hz;
+	printf("up %llu.%03llu s\n", (unsigned long long)(t / hz), (unsigned long long)(t % hz * 1000 / hz));
+	return 0;
+}
+
+static int cmd_kill(int argc, char **argv)
+{
+	uint64_t w[2];
+	if (argc != 2) {
+		printf("kill: usage: kill NAME\n");
+		return 1;
+	}
+	pack_name(argv[1], w);
+	enum err e = invoke(task.supervisor, SUP_KILL, 2, w, 0, 0);
+	if (e == E_NOT_FOUND)
+		printf("kill: %s: no such task\n", argv[1]);
+	else if (e)
+		printf("kill: %s: %s\n", argv[1], err_name(e));
+	return e != E_OK;
+}
+
+static int parse_number(const char *s, uint64_t *v)
+{
+	char *end;
+	if (!*s || *s == '-')
+		return -1;
+	*v = strtoull(s, &end, 10);
+	return *end ? -1 : 0;
+}
+
+static int cmd_sleep(int argc, char **argv)
+{
+	uint64_t ms;
+	if (argc != 2 || parse_number(argv[1], &ms) || ms > 3600000) {
+		printf("sleep: usage: sleep MS (0..3600000)\n");
+		return 1;
+	}
+	enum err e = sleep_ms(ms);
+	if (e)
+		printf("sleep: %s\n", err_name(e));
+	return e != E_OK;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	uint64_t w[2], r[MSG_MAX_WORDS];
+	unsigned n = 0;
+	if (argc != 2) {
+		printf("run: usage: run PROGRAM\n");
+		return 1;
+	}
+	pack_name(argv[1], w);
+	fflush(stdout);
+	enum err e = invoke(task.supervisor, SUP_RUN, 2, w, r, &n);
+	if (e == E_NOT_FOUND)
+		printf("run: %s: no such program\n", argv[1]);
+	else if (e == E_ILLEGAL_OPERATION)
+		printf("run: %s: already part of the system\n", argv[1]);
+	else if (e)
+		printf("run: %s: %s\n", argv[1], err_name(e));
+	else if (n >= 2 && r[0] == TASK_EXITED)
+		printf("%s: exit status %lld (%s)\n", argv[1], (long long)r[1], err_name(r[1]));
+	else if (n >= 2)
+		printf("%s: %s\n", argv[1], state_name(r[0]));
+	return e != E_OK;
+}
+
+/* Read BYTES bytes of raw input (no echo) and print their FNV-1a hash:
+ * a check that bulk input arrives whole. */
+static int cmd_sum(int argc, char **argv)
+{
+	uint64_t want, got = 0;
+	uint32_t h = 0x811c9dc5;
+	if (argc != 2 || parse_number(argv[1], &want) || want > (1u << 30)) {
+		printf("sum: usage: sum BYTES\n");
+		return 1;
+	}
+	fflush(stdout);
+	for (; got < want; got++) {
+		int c = getchar();
+		if (c == EOF)
+			break;
+		h = (h ^ (uint8_t)c) * 0x01000193;
+	}
+	printf("sum: %llu bytes, fnv1a 0x%08lx\n", (unsigned long long)got, (unsigned long)h);
+	return got != want;
+}
+
+static int cmd_poweroff(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	fflush(stdout);
+	enum err e = INVOKE0(task.supervisor, SUP_POWER_OFF);
+	printf("poweroff: %s\n", err_name(e));
+	return 1;
+}
+
+static const struct command {
+	const char *name, *help;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "help", "list the commands", cmd_help },
+	{ "echo", "echo TEXT: print TEXT", cmd_echo },
+	{ "ps", "every task: name, state, priority, memory pages, restarts", cmd_ps },
+	{ "mem", "free memory, and memory used per task", cmd_mem },
+	{ "uptime", "time since boot", cmd_uptime },
+	{ "kill", "kill NAME: stop a task", cmd_kill },
+	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },
+	{ "run", "run PROGRAM: start a program of the boot image, wait for it", cmd_run },
+	{ "sum", "sum BYTES: read BYTES bytes of input, print their FNV-1a hash", cmd_sum },
+	{ "poweroff", "stop the machine", cmd_poweroff },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		printf("  %-9s %s\n", commands[i].name, commands[i].help);
+	return 0;
+}
+
+static void execute(char *line)
+{
+	char *argv[MAX_ARGS + 1];
+	int argc = 0;
+	for (char *p = strtok(line, " \t"); p; p = strtok(NULL, " \t")) {
+		if (argc == MAX_ARGS) {
+			printf("sh: too many arguments (at most %d)\n", MAX_ARGS);
+			return;
+		}
+		argv[argc++] = p;
+	}
+	argv[argc] = NULL;
+	if (!argc)
+		return;
+	for (unsigned i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[0], commands[i].name)) {
+			commands[i].fn(argc, argv);
+			return;
+		}
+	printf("sh: %s: unknown command (try help)\n", argv[0]);
+}
+
+/* Read a line with echo and editing; returns 0 at end of input. */
+static int read_line(char *buf)
+{
+	unsigned len = 0;
+	for (;;) {
+		int c = getchar();
+		if (c == EOF)
+			return 0;
+		if (c == '\r' || c == '\n') {
+			printf("\n");
+			buf[len] = 0;
+			return 1;
+		}
+		if (c == 0x7f || c == '\b') {
+			if (len) {
+				len--;
+				printf("\b \b");
+			}
+		} else if (c == 0x03) {          /* ^C: drop the line */
+			printf("^C\n");
+			len = 0;
+			buf[0] = 0;
+			return 1;
+		} else if (c == 0x04) {          /* ^D: no end of input on the console */
+			continue;
+		} else if (c >= ' ' && c < 0x7f && len < LINE_MAX - 1) {
+			buf[len++] = (char)c;
+			putchar(c);
+		}
+		fflush(stdout);
+	}
+}
+
+int main(uint64_t id)
+{
+	(void)id;
+	static char line[LINE_MAX];
+	if (!task.console) {
+		sys_debug_write("shell: no console\n", 18);
+		return 1;
+	}
+	printf("\nk4 shell. Type help for the commands.\n");
+	for (;;) {
+		printf("k4$ ");
+		fflush(stdout);
+		if (!read_line(line))
+			return 0;
+		execute(line);
+		fflush(stdout);
+	}
+}
