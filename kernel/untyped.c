@@ -44,7 +44,7 @@ static struct cap make_cap(uint64_t type, uint64_t size_bits, uint64_t addr, int
 /* Zero new memory and set up the object; cannot fail (ASIDs were counted). */
 static void init_object(struct cap *c, unsigned bits)
 {
-	if (!c->is_device)
+	if (!c->is_device && c->type != OBJ_UNTYPED)   /* untyped: zeroed when used */
 		memset((void *)c->obj, 0, BIT(bits));
 	if (c->type == OBJ_TCB)
 		tcb_init((struct tcb *)c->obj);

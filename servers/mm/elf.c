@@ -42,11 +42,10 @@ static enum err load_segment(struct mtask *t, const uint8_t *elf, const struct e
 		if (e)
 			return e;
 		uint8_t *dst = scratch_map(frame);   /* fill it before the task sees it */
-		for (uint64_t b = 0; b < PAGE; b++) {
-			uint64_t a = va + b;
-			if (a >= ph->vaddr && a < ph->vaddr + ph->filesz)
-				dst[b] = elf[ph->offset + (a - ph->vaddr)];
-		}
+		uint64_t from = va > ph->vaddr ? va : ph->vaddr;           /* file bytes in this page */
+		uint64_t to = ph->vaddr + ph->filesz < va + PAGE ? ph->vaddr + ph->filesz : va + PAGE;
+		if (from < to)
+			memcpy(dst + (from - va), elf + ph->offset + (from - ph->vaddr), to - from);
 		scratch_unmap(frame);
 		e = task_map(t, frame, va, rights_of(ph->flags));
 		task_store(t, frame);

@@ -21,6 +21,7 @@ static void pack_name(const char *s, uint64_t w[2])
 }
 
 static int cmd_help(int argc, char **argv);
+static int parse_number(const char *s, uint64_t *v);
 
 static int cmd_echo(int argc, char **argv)
 {
@@ -90,11 +91,42 @@ static int cmd_mem(int argc, char **argv)
 	return 0;
 }
 
+static uint64_t first_prompt_instret;   /* guest instructions from reset to our first prompt */
+
 static int cmd_uptime(int argc, char **argv)
 {
 	(void)argc, (void)argv;
 	uint64_t t = rdtime(), hz = libsys_timebase_hz;
-	printf("up %llu.%03llu s\n", (unsigned long long)(t / hz), (unsigned long long)(t % hz * 1000 / hz));
+	printf("up %llu.%03llu s (first prompt after %llu instructions)\n", (unsigned long long)(t / hz),
+	       (unsigned long long)(t % hz * 1000 / hz), (unsigned long long)first_prompt_instret);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Time N one-byte console writes (shell -> console server -> UART) in
+ * instructions retired: exact under QEMU's -icount shift=0. */
+static int cmd_conbench(int argc, char **argv)
+{
+	static uint64_t t[1000];
+	uint64_t n;
+	if (argc != 2 || parse_number(argv[1], &n) || n < 1 || n > 1000) {
+		printf("conbench: usage: conbench N (1..1000)\n");
+		return 1;
+	}
+	fflush(stdout);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t t0 = rdinstret();
+		console_write(".", 1);
+		t[i] = rdinstret() - t0;
+	}
+	qsort(t, n, sizeof t[0], cmp_u64);
+	printf("\nconbench: %llu writes, median %llu min %llu max %llu instructions\n", (unsigned long long)n,
+	       (unsigned long long)t[n / 2], (unsigned long long)t[0], (unsigned long long)t[n - 1]);
 	return 0;
 }
 
@@ -202,6 +234,7 @@ static const struct command {
 	{ "kill", "kill NAME: stop a task", cmd_kill },
 	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },
 	{ "run", "run PROGRAM: start a program of the boot image, wait for it", cmd_run },
+	{ "conbench", "conbench N: time N one-byte console writes", cmd_conbench },
 	{ "sum", "sum BYTES: read BYTES bytes of input, print their FNV-1a hash", cmd_sum },
 	{ "poweroff", "stop the machine", cmd_poweroff },
 };
@@ -279,6 +312,7 @@ int main(uint64_t id)
 		return 1;
 	}
 	printf("\nk4 shell. Type help for the commands.\n");
+	first_prompt_instret = rdinstret();
 	for (;;) {
 		printf("k4$ ");
 		fflush(stdout);
