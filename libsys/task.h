@@ -25,4 +25,14 @@ enum err console_write(const void *buf, uint64_t len);
 int64_t console_read(void *buf, uint64_t max);   /* bytes, or -error */
 enum err sleep_ms(uint64_t ms);
 
+/* Client stubs for mm and the supervisor (include/proto/). Names are at
+ * most 15 characters. */
+enum err mm_stat(uint64_t id, uint64_t res[4]);
+enum err sup_task_info(uint64_t index, uint64_t res[6]);
+enum err sup_kill(const char *name);
+enum err sup_run(const char *name, uint64_t *how, uint64_t *status);
+enum err sup_power_off(void);
+void pack_name(const char *s, uint64_t w[2]);
+void unpack_name(const uint64_t w[2], char out[16]);
+
 #endif

@@ -116,6 +116,10 @@ def faults_and_isolation(res, c):
     res.report(c.run("echo alive") == "alive\n", "system/shell-survives-hog")
     out = c.run("run intruder")
     res.report("intruder: exit status 3 (empty slot)" in out, "system/undescribed-program-cannot-reach-uart", out)
+    out = c.run("run stack")
+    res.report("stack: exit status 0 (ok)" in out, "system/stack-grows-on-page-faults", out)
+    out = c.run("run dmacheck")
+    res.report("dmacheck: exit status 7 (no rights)" in out, "system/dma-needs-description", out)
 
 
 def fnv1a(data):

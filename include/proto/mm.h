@@ -8,12 +8,14 @@
 
 enum mm_label {
 	MM_SBRK = 1,        /* mr0 increment (bytes) -> mr0 old break */
-	MM_DMA_ALLOC,       /* mr0 pages -> mr0 vaddr, mr1 paddr (contiguous) */
+	MM_DMA_ALLOC,       /* mr0 pages -> mr0 vaddr, mr1 paddr (contiguous); only
+	                       tasks spawned with MM_SPAWN_DMA (E_NO_RIGHTS) */
 	MM_STAT,            /* mr0 task id (0: totals) -> mr0 pages used, mr1 quota
 	                       pages, mr2..3 name; totals: mr0 free pages, mr1 all pages */
 	/* supervisor only: */
 	MM_SPAWN,           /* mr0..1 program name in the boot image (16 bytes),
-	                       mr2 quota pages, mr3 max stack pages, mr4..5 task name
+	                       mr2 quota pages, mr3 max stack pages, mr4..5 task name,
+	                       mr6 flags (MM_SPAWN_DMA: may ask for DMA buffers)
 	                       -> mr0 task id; caps: its TCB, its CNode (as it sees it).
 	                       The task starts when the supervisor resumes it. */
 	MM_NEW_OBJECT,      /* mr0 task id, mr1 object type, mr2 slot in the task's
@@ -25,6 +27,7 @@ enum mm_label {
 };
 
 #define MM_SUPERVISOR_BADGE 1   /* task id of the supervisor */
+#define MM_SPAWN_DMA 1
 /* Extra caps mm gives the supervisor, in its CNode: */
 #define INIT_SLOT_IRQ_CONTROL 8
 #define INIT_SLOT_SYSTEM      9

@@ -6,17 +6,10 @@
 struct stask stasks[MAX_STASKS];
 unsigned nstasks;
 
-static void pack_name(const char *s, uint64_t w[2])
-{
-	char buf[16] = { 0 };
-	strncpy(buf, s, 15);
-	memcpy(w, buf, 16);
-}
-
 /* Spawn a program through mm; its TCB and CNode caps arrive in two slots. */
-enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack)
+enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack, int dma)
 {
-	uint64_t args[6], res[MSG_MAX_WORDS];
+	uint64_t args[7], res[MSG_MAX_WORDS];
 	unsigned n = 0;
 	s->tcb = slot_alloc();
 	s->cnode = slot_alloc();
@@ -26,9 +19,10 @@ enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64
 	args[2] = quota;
 	args[3] = stack;
 	pack_name(s->name, &args[4]);
+	args[6] = dma ? MM_SPAWN_DMA : 0;
 	__ipcbuf->recv_cnode = TSLOT_CNODE;
 	__ipcbuf->recv_index = s->tcb;
-	enum err e = invoke(task.mm, MM_SPAWN, 6, args, res, &n);
+	enum err e = invoke(task.mm, MM_SPAWN, 7, args, res, &n);
 	if (e)
 		return e;
 	s->id = res[0];
@@ -124,7 +118,7 @@ enum err build_system(void)
 		s->desc = d;
 		s->prio = d->priority;
 		s->state = TASK_RUNNING;
-		if ((e = start_task(s, d->program, d->quota, d->stack)) || (e = equip(s, d))) {
+		if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d))) {
 			printf("init: cannot start %s: %s\n", d->name, err_name(e));
 			return e;
 		}

@@ -25,7 +25,7 @@ extern struct stask stasks[MAX_STASKS];
 extern unsigned nstasks;
 
 enum err build_system(void);
-enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack);
+enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack, int dma);
 struct stask *stask_by_id(uint64_t id);
 struct stask *stask_by_name(const char *name);
 

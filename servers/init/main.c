@@ -9,12 +9,6 @@ static const char *const fault_names[] = {
 	"misaligned access", "breakpoint", "bad syscall",
 };
 
-static void unpack_name(const uint64_t *w, char out[16])
-{
-	memcpy(out, w, 16);
-	out[15] = 0;
-}
-
 /* A task ends: mm frees its memory, whoever ran it learns how. */
 static void end_task(struct stask *s, int how, uint64_t status)
 {
@@ -96,7 +90,7 @@ static enum err run(const char *name, int *deferred)
 	strncpy(s->name, name, 15);
 	s->prio = 50;
 	s->state = TASK_RUNNING;
-	enum err e = start_task(s, name, 128, 8);
+	enum err e = start_task(s, name, 128, 8, 0);
 	if (e) {
 		s->state = TASK_DEAD;
 		return e;

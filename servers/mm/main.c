@@ -43,12 +43,6 @@ static void scratch_init(void)
 		printf("mm: no scratch mapping\n");
 }
 
-static void name_of(const uint64_t *w, char *out)
-{
-	memcpy(out, w, 16);
-	out[15] = 0;
-}
-
 static struct mtask *task_of(uint64_t id)
 {
 	return id < MAX_TASKS && tasks[id].used ? &tasks[id] : NULL;
@@ -96,12 +90,13 @@ static enum err handle(uint64_t badge, uint64_t label, const uint64_t *mr, uint6
 	switch (label) {
 	case MM_SPAWN: {
 		uint64_t id;
-		name_of(&mr[0], prog);
-		name_of(&mr[4], name);
+		unpack_name(&mr[0], prog);
+		unpack_name(&mr[4], name);
 		/* its faults reach the supervisor badged with its id */
 		if ((e = task_spawn(prog, name, mr[2], mr[3], supervisor_ep, FAULT_BADGE, &id)))
 			return e;
 		t = &tasks[id];
+		t->may_dma = (mr[6] & MM_SPAWN_DMA) != 0;
 		res[0] = id;
 		*nres = 1;
 		caps[0] = t->tcb;

@@ -32,7 +32,8 @@ struct mtask {
 	uint64_t store_next, store_size;
 	uint64_t quota, pages, reserved;     /* pages: mapped; reserved: promised */
 	uint64_t heap_start, brk, stack_max;
-	uint64_t device_next;                /* next free device address */
+	uint64_t device_next;                /* next free DMA address */
+	int may_dma;
 };
 extern struct mtask tasks[MAX_TASKS];
 

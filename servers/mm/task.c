@@ -262,6 +262,8 @@ enum err task_sbrk(struct mtask *t, int64_t incr, uint64_t *old)
  * into frames in order. */
 enum err task_dma(struct mtask *t, uint64_t pages, uint64_t *va, uint64_t *pa)
 {
+	if (!t->may_dma)
+		return E_NO_RIGHTS;
 	if (pages < 1 || pages > 64 || t->reserved + pages > t->quota)
 		return E_NOT_ENOUGH_MEMORY;
 	cptr_t ut;

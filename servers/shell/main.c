@@ -13,13 +13,6 @@
 
 extern uint64_t libsys_timebase_hz;
 
-static void pack_name(const char *s, uint64_t w[2])
-{
-	char buf[16] = { 0 };
-	strncpy(buf, s, 15);
-	memcpy(w, buf, 16);
-}
-
 static int cmd_help(int argc, char **argv);
 static int parse_number(const char *s, uint64_t *v);
 
@@ -45,20 +38,18 @@ static const char *state_name(uint64_t s)
 static int cmd_ps(int argc, char **argv)
 {
 	(void)argc, (void)argv;
-	uint64_t r[MSG_MAX_WORDS];
-	unsigned n;
+	uint64_t r[6];
 	printf("%-15s %-8s %5s %6s %8s\n", "NAME", "STATE", "PRIO", "PAGES", "RESTARTS");
 	for (uint64_t i = 0;; i++) {
-		enum err e = invoke(task.supervisor, SUP_TASK_INFO, 1, &i, r, &n);
+		enum err e = sup_task_info(i, r);
 		if (e == E_RANGE)
 			return 0;
-		if (e || n < 6) {
+		if (e) {
 			printf("ps: %s\n", err_name(e));
 			return 1;
 		}
 		char name[16];
-		memcpy(name, &r[4], 16);
-		name[15] = 0;
+		unpack_name(&r[4], name);
 		printf("%-15s %-8s %5llu %6llu %8llu\n", name, state_name(r[0]), (unsigned long long)r[1],
 		       (unsigned long long)r[3], (unsigned long long)r[2]);
 	}
@@ -67,9 +58,8 @@ static int cmd_ps(int argc, char **argv)
 static int cmd_mem(int argc, char **argv)
 {
 	(void)argc, (void)argv;
-	uint64_t r[MSG_MAX_WORDS];
-	unsigned n;
-	enum err e = invoke(task.mm, MM_STAT, 1, (uint64_t[]){ 0 }, r, &n);
+	uint64_t r[4];
+	enum err e = mm_stat(0, r);
 	if (e) {
 		printf("mem: %s\n", err_name(e));
 		return 1;
@@ -78,14 +68,13 @@ static int cmd_mem(int argc, char **argv)
 	       (unsigned long long)r[1] * 4, (unsigned long long)r[2] * 4);
 	printf("%-15s %10s %10s\n", "TASK", "USED KiB", "QUOTA KiB");
 	for (uint64_t id = 1; id < 64; id++) {
-		e = invoke(task.mm, MM_STAT, 1, &id, r, &n);
+		e = mm_stat(id, r);
 		if (e == E_RANGE)
 			break;
 		if (e)
 			continue;
 		char name[16];
-		memcpy(name, &r[2], 16);
-		name[15] = 0;
+		unpack_name(&r[2], name);
 		printf("%-15s %10llu %10llu\n", name, (unsigned long long)r[0] * 4, (unsigned long long)r[1] * 4);
 	}
 	return 0;
@@ -132,13 +121,11 @@ static int cmd_conbench(int argc, char **argv)
 
 static int cmd_kill(int argc, char **argv)
 {
-	uint64_t w[2];
 	if (argc != 2) {
 		printf("kill: usage: kill NAME\n");
 		return 1;
 	}
-	pack_name(argv[1], w);
-	enum err e = invoke(task.supervisor, SUP_KILL, 2, w, 0, 0);
+	enum err e = sup_kill(argv[1]);
 	if (e == E_NOT_FOUND)
 		printf("kill: %s: no such task\n", argv[1]);
 	else if (e)
@@ -170,25 +157,23 @@ static int cmd_sleep(int argc, char **argv)
 
 static int cmd_run(int argc, char **argv)
 {
-	uint64_t w[2], r[MSG_MAX_WORDS];
-	unsigned n = 0;
+	uint64_t how, status;
 	if (argc != 2) {
 		printf("run: usage: run PROGRAM\n");
 		return 1;
 	}
-	pack_name(argv[1], w);
 	fflush(stdout);
-	enum err e = invoke(task.supervisor, SUP_RUN, 2, w, r, &n);
+	enum err e = sup_run(argv[1], &how, &status);
 	if (e == E_NOT_FOUND)
 		printf("run: %s: no such program\n", argv[1]);
 	else if (e == E_ILLEGAL_OPERATION)
 		printf("run: %s: already part of the system\n", argv[1]);
 	else if (e)
 		printf("run: %s: %s\n", argv[1], err_name(e));
-	else if (n >= 2 && r[0] == TASK_EXITED)
-		printf("%s: exit status %lld (%s)\n", argv[1], (long long)r[1], err_name(r[1]));
-	else if (n >= 2)
-		printf("%s: %s\n", argv[1], state_name(r[0]));
+	else if (how == TASK_EXITED)
+		printf("%s: exit status %lld (%s)\n", argv[1], (long long)status, err_name(status));
+	else
+		printf("%s: %s\n", argv[1], state_name(how));
 	return e != E_OK;
 }
 
@@ -217,7 +202,7 @@ static int cmd_poweroff(int argc, char **argv)
 {
 	(void)argc, (void)argv;
 	fflush(stdout);
-	enum err e = INVOKE0(task.supervisor, SUP_POWER_OFF);
+	enum err e = sup_power_off();
 	printf("poweroff: %s\n", err_name(e));
 	return 1;
 }
