@@ -6,6 +6,7 @@
  * caps, every MMIO region device untyped. The root task learns what it
  * holds from the boot-info page. */
 #include "kernel.h"
+#include "../include/elf64.h"
 
 extern char _kernel_end[], _bootimage_start[], _bootimage_end[];
 
@@ -79,32 +80,20 @@ static void map_range(uint64_t va, uint64_t pa, uint64_t size, unsigned rights, 
 	r->end = next_slot;
 }
 
-/* ELF64 loading of the root task (first program of the boot image). */
-struct elf_header {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
+/* ELF64 loading of the root task (first program of the boot image): it
+ * is ours, built with the kernel, so it is trusted as it is. */
 static uint64_t load_root_elf(const uint8_t *elf)
 {
 	const struct elf_header *h = (const void *)elf;
-	if (h->ident[0] != 0x7f || h->ident[1] != 'E' || h->machine != 243)
+	if (h->ident[0] != 0x7f || h->ident[1] != 'E' || h->machine != ELF_MACHINE_RISCV)
 		panic("root task is not a RISC-V ELF", __FILE__, __LINE__);
 	bi->image_frames.start = next_slot;
 	for (int i = 0; i < h->phnum; i++) {
 		const struct elf_phdr *ph = (const void *)(elf + h->phoff + i * h->phentsize);
-		if (ph->type != 1 /* PT_LOAD */)
+		if (ph->type != PT_LOAD)
 			continue;
-		unsigned rights = (ph->flags & 4 ? RIGHT_READ : 0) | (ph->flags & 2 ? RIGHT_WRITE | RIGHT_READ : 0) |
-		                  (ph->flags & 1 ? RIGHT_EXEC : 0);
+		unsigned rights = (ph->flags & PF_R ? RIGHT_READ : 0) | (ph->flags & PF_W ? RIGHT_WRITE | RIGHT_READ : 0) |
+		                  (ph->flags & PF_X ? RIGHT_EXEC : 0);
 		for (uint64_t va = ph->vaddr & ~MASK(12); va < ph->vaddr + ph->memsz; va += PAGE_SIZE) {
 			uint64_t pa = balloc(12);
 			uint8_t *dst = kva(pa);

@@ -1,20 +1,7 @@
 /* Loading a program from the boot image into a task's address space.
  * Every value in the ELF header is checked before use. */
 #include "mm.h"
-
-struct elf_header {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version;
-	uint64_t entry, phoff, shoff;
-	uint32_t flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf_phdr {
-	uint32_t type, flags;
-	uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-#define PT_LOAD 1
+#include "../../include/elf64.h"
 
 const uint8_t *bootimage_find(const char *name, uint64_t *size)
 {
@@ -30,8 +17,8 @@ const uint8_t *bootimage_find(const char *name, uint64_t *size)
 
 static unsigned rights_of(uint32_t flags)
 {
-	return (flags & 4 ? RIGHT_READ : 0) | (flags & 2 ? RIGHT_READ | RIGHT_WRITE : 0) |
-	       (flags & 1 ? RIGHT_EXEC | RIGHT_READ : 0);
+	return (flags & PF_R ? RIGHT_READ : 0) | (flags & PF_W ? RIGHT_READ | RIGHT_WRITE : 0) |
+	       (flags & PF_X ? RIGHT_EXEC | RIGHT_READ : 0);
 }
 
 static enum err load_segment(struct mtask *t, const uint8_t *elf, const struct elf_phdr *ph)
@@ -58,7 +45,7 @@ static enum err load_segment(struct mtask *t, const uint8_t *elf, const struct e
 enum err elf_load(struct mtask *t, const uint8_t *elf, uint64_t size, uint64_t *entry, uint64_t *end)
 {
 	const struct elf_header *h = (const void *)elf;
-	if (size < sizeof *h || memcmp(h->ident, "\177ELF", 4) || h->ident[4] != 2 || h->machine != 243 ||
+	if (size < sizeof *h || memcmp(h->ident, "\177ELF", 4) || h->ident[4] != 2 || h->machine != ELF_MACHINE_RISCV ||
 	    h->phentsize != sizeof(struct elf_phdr) || h->phoff > size ||
 	    h->phnum > (size - h->phoff) / sizeof(struct elf_phdr))
 		return E_INVALID_ARGUMENT;

@@ -1,0 +1,28 @@
+/* The parts of the ELF64 format the kernel (loading the root task) and mm
+ * (loading every other program) read. */
+#ifndef ELF64_H
+#define ELF64_H
+
+#include <stdint.h>
+
+struct elf_header {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version;
+	uint64_t entry, phoff, shoff;
+	uint32_t flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+
+struct elf_phdr {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, paddr, filesz, memsz, align;
+};
+
+#define ELF_MACHINE_RISCV 243
+#define PT_LOAD 1
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
+
+#endif
