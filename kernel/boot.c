@@ -96,12 +96,10 @@ static uint64_t load_root_elf(const uint8_t *elf)
 		                  (ph->flags & PF_X ? RIGHT_EXEC : 0);
 		for (uint64_t va = ph->vaddr & ~MASK(12); va < ph->vaddr + ph->memsz; va += PAGE_SIZE) {
 			uint64_t pa = balloc(12);
-			uint8_t *dst = kva(pa);
-			for (uint64_t b = 0; b < PAGE_SIZE; b++) {
-				uint64_t a = va + b;
-				if (a >= ph->vaddr && a < ph->vaddr + ph->filesz)
-					dst[b] = elf[ph->offset + (a - ph->vaddr)];
-			}
+			uint64_t from = va > ph->vaddr ? va : ph->vaddr;   /* file bytes in this page */
+			uint64_t to = ph->vaddr + ph->filesz < va + PAGE_SIZE ? ph->vaddr + ph->filesz : va + PAGE_SIZE;
+			if (from < to)
+				memcpy((uint8_t *)kva(pa) + (from - va), elf + ph->offset + (from - ph->vaddr), to - from);
 			boot_map(va, pa, rights);
 		}
 	}
