@@ -169,8 +169,10 @@ enum err task_spawn(const char *program, const char *name, uint64_t quota, uint6
 		return e;
 	}
 	t->used = 1;
+	uint64_t w[2];
+	pack_name(t->name, w);
 	if ((e = build(t, id, elf, size, fault_ep, fault_badge | id)) ||
-	    (e = INVOKE(t->tcb, TCB_SET_NAME, ((uint64_t *)t->name)[0], ((uint64_t *)t->name)[1]))) {
+	    (e = INVOKE(t->tcb, TCB_SET_NAME, w[0], w[1]))) {
 		task_kill(t);
 		return e;
 	}
