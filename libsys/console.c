@@ -43,6 +43,23 @@ static int console_get(FILE *f)
 	return (unsigned char)in[in_pos++];
 }
 
+/* A line of input: what stdin has buffered first, then whole lines from
+ * the console server. Returns its length (newline included), or -error. */
+int64_t input_line(char *buf, uint64_t max)
+{
+	uint64_t n = 0;
+	while (n < max && in_pos < in_len) {
+		buf[n++] = in[in_pos++];
+		if (buf[n - 1] == '\n' || buf[n - 1] == '\r')
+			return (int64_t)n;
+	}
+	if (n == max || !task.console)
+		return (int64_t)n;
+	console_flush(stdout);
+	int64_t got = console_read_line(buf + n, max - n);
+	return got < 0 ? got : (int64_t)n + got;
+}
+
 static FILE console = FDEV_SETUP_STREAM(console_put, console_get, console_flush, _FDEV_SETUP_RW);
 FILE *const stdin = &console;
 FILE *const stdout = &console;

@@ -60,13 +60,13 @@ enum err console_write(const void *buf, uint64_t len)
 	return E_OK;
 }
 
-int64_t console_read(void *buf, uint64_t max)
+static int64_t read_input(uint64_t label, void *buf, uint64_t max)
 {
 	uint64_t words[MSG_MAX_WORDS];
 	unsigned n = 0;
 	if (max > CONSOLE_MAX)
 		max = CONSOLE_MAX;
-	enum err e = invoke(task.console, CONSOLE_READ, 1, (uint64_t[]){ max }, words, &n);
+	enum err e = invoke(task.console, label, 1, (uint64_t[]){ max }, words, &n);
 	if (e)
 		return -(int64_t)e;
 	if (n < 1 || words[0] > max || words[0] > (n - 1) * 8)
@@ -74,6 +74,9 @@ int64_t console_read(void *buf, uint64_t max)
 	memcpy(buf, &words[1], words[0]);
 	return (int64_t)words[0];
 }
+
+int64_t console_read(void *buf, uint64_t max) { return read_input(CONSOLE_READ, buf, max); }
+int64_t console_read_line(void *buf, uint64_t max) { return read_input(CONSOLE_READ_LINE, buf, max); }
 
 enum err sleep_ms(uint64_t ms)
 {

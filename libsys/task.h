@@ -22,7 +22,9 @@ void slot_free(cptr_t slot);
 
 /* Client stubs. */
 enum err console_write(const void *buf, uint64_t len);
-int64_t console_read(void *buf, uint64_t max);   /* bytes, or -error */
+int64_t console_read(void *buf, uint64_t max);       /* bytes, or -error */
+int64_t console_read_line(void *buf, uint64_t max);  /* through the newline */
+int64_t input_line(char *buf, uint64_t max);         /* the same, after stdin's buffer */
 enum err sleep_ms(uint64_t ms);
 
 /* Client stubs for mm and the supervisor (include/proto/). Names are at

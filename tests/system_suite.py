@@ -97,6 +97,11 @@ def shell_commands(res, c):
 
 
 def line_editing(res, c):
+    c.p.send("read\r")
+    c.p.expect("read\r\n")
+    c.p.send("typed later\r")
+    c.p.expect(PROMPT)
+    res.report("read: [typed later]" in c.p.before, "shell/read-waits-for-a-line", c.p.before[-200:])
     res.report(c.run("ecx\x7fho fixed") == "fixed\n", "shell/backspace")
     c.p.send("echo never\x03")
     c.p.expect(PROMPT)
@@ -137,6 +142,9 @@ def piped_suite(res):
     rnd = random.Random(4)
     data = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789 .,") for _ in range(65536))
     t0 = time.time()
+    code, out = piped("read\nfirst line, whole\necho next\npoweroff\n")
+    res.report("read: [first line, whole]" in out and "\nnext\n" in out.replace("\r", ""),
+               "piped/console-read-line", out[-300:])
     code, out = piped(f"sum 65536\n{data}echo after\npoweroff\n", timeout=120)
     m = re.search(r"sum: (\d+) bytes, fnv1a 0x([0-9a-f]{8})", out)
     ok = m is not None and int(m.group(1)) == 65536 and int(m.group(2), 16) == fnv1a(data.encode())

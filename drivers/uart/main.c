@@ -27,8 +27,9 @@ static volatile uint8_t *const uart = (volatile uint8_t *)TASK_DEVICE_BASE;
 static uint8_t rx[RING], tx[RING];
 static unsigned rx_head, rx_tail, tx_head, tx_tail;   /* head: next to take */
 static uint8_t ier;
-static cptr_t reader;          /* saved reply cap of a waiting CONSOLE_READ */
+static cptr_t reader;          /* saved reply cap of a waiting reader */
 static uint64_t reader_max;
+static int reader_line;        /* it waits for a whole line */
 
 static unsigned rx_count(void) { return rx_tail - rx_head; }
 static unsigned tx_count(void) { return tx_tail - tx_head; }
@@ -54,13 +55,24 @@ static void push_output(void)
 	set_ier(tx_count() ? (ier | IER_TX) : (ier & ~IER_TX));
 }
 
-/* Up to max bytes of input, packed after the length word. */
-static unsigned take_input(uint64_t max, uint64_t *words)
+/* How many bytes a read may take now: 0 if it must wait. */
+static unsigned available(uint64_t max, int line)
 {
-	unsigned n = 0;
+	unsigned n = rx_count() < max ? rx_count() : (unsigned)max;
+	if (!line)
+		return n;
+	for (unsigned i = 0; i < n; i++)
+		if (rx[(rx_head + i) % RING] == '\n' || rx[(rx_head + i) % RING] == '\r')
+			return i + 1;   /* a terminal's Enter is a carriage return */
+	return n == max || rx_count() >= RING - 16 ? n : 0;   /* a full ring is a line too */
+}
+
+/* n bytes of input, packed after the length word. */
+static unsigned take_input(unsigned n, uint64_t *words)
+{
 	uint8_t *bytes = (uint8_t *)&words[1];
-	while (n < max && rx_count())
-		bytes[n++] = rx[rx_head++ % RING];
+	for (unsigned i = 0; i < n; i++)
+		bytes[i] = rx[rx_head++ % RING];
 	words[0] = n;
 	if (!(ier & IER_RX))
 		pull_input();
@@ -77,9 +89,10 @@ static void send_words(cptr_t to, uint64_t label, unsigned n, const uint64_t *w)
 static void wake_reader(void)
 {
 	uint64_t words[MSG_MAX_WORDS] = { 0 };
-	if (!reader || !rx_count())
+	unsigned avail = reader ? available(reader_max, reader_line) : 0;
+	if (!avail)
 		return;
-	unsigned n = take_input(reader_max, words);
+	unsigned n = take_input(avail, words);
 	send_words(reader, E_OK, n, words);   /* the saved reply cap is used up */
 	slot_free(reader);
 	reader = 0;
@@ -123,23 +136,28 @@ static int request(uint64_t label, struct sysret *r, uint64_t *words, enum err *
 		write_bytes((const uint8_t *)&words[1], len);
 		return 0;
 	case CONSOLE_READ:
+	case CONSOLE_READ_LINE: {
+		int line = label == CONSOLE_READ_LINE;
 		if (len == 0 || len > CONSOLE_MAX) {
 			*e = E_INVALID_ARGUMENT;
 			return 0;
 		}
-		if (rx_count())
-			return (int)take_input(len, words);
 		if (reader) {
 			*e = E_IN_USE;   /* one reader at a time */
 			return 0;
 		}
+		unsigned avail = available(len, line);
+		if (avail)
+			return (int)take_input(avail, words);
 		reader = slot_alloc();
 		reader_max = len;
+		reader_line = line;
 		if ((*e = INVOKE(TSLOT_CNODE, CNODE_SAVE_CALLER, reader)) != E_OK) {
 			reader = 0;
 			return 0;
 		}
 		return -1;
+	}
 	default:
 		*e = E_INVALID_ARGUMENT;
 		return 0;

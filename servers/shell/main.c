@@ -10,6 +10,7 @@
 
 #define LINE_MAX 256
 #define MAX_ARGS 16
+#define CONSOLE_LINE 200
 
 extern uint64_t libsys_timebase_hz;
 
@@ -198,6 +199,24 @@ static int cmd_sum(int argc, char **argv)
 	return got != want;
 }
 
+/* Read one line as the console server cuts it, and print it back. */
+static int cmd_read(int argc, char **argv)
+{
+	char buf[CONSOLE_LINE + 1];
+	(void)argc, (void)argv;
+	fflush(stdout);
+	int64_t n = input_line(buf, CONSOLE_LINE);
+	if (n < 0) {
+		printf("read: %s\n", err_name((uint64_t)-n));
+		return 1;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = 0;
+	printf("read: [%s]\n", buf);
+	return 0;
+}
+
 static int cmd_poweroff(int argc, char **argv)
 {
 	(void)argc, (void)argv;
@@ -220,6 +239,7 @@ static const struct command {
 	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },
 	{ "run", "run PROGRAM: start a program of the boot image, wait for it", cmd_run },
 	{ "conbench", "conbench N: time N one-byte console writes", cmd_conbench },
+	{ "read", "read a line of input and print it", cmd_read },
 	{ "sum", "sum BYTES: read BYTES bytes of input, print their FNV-1a hash", cmd_sum },
 	{ "poweroff", "stop the machine", cmd_poweroff },
 };
