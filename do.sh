@@ -34,6 +34,9 @@ build() {
 	ensure_tools
 	if [ ! -f build/build.ninja ]; then
 		meson setup build --cross-file cross-riscv64.ini >&2
+	elif [ -n "$(find servers drivers tests/programs -type d -newer build/build.ninja)" ]; then
+		# a program's folder changed: its list of sources comes from system.conf
+		meson setup --reconfigure build >&2
 	fi
 	ninja -C build >&2
 }
@@ -41,7 +44,11 @@ build() {
 qemu() {
 	local kernel=$1; shift
 	exec qemu-system-riscv64 -machine virt -m 128M -nographic -bios "$FIRMWARE" \
-		-kernel "$kernel" "$@"
+		-kernel "$kernel" -global virtio-mmio.force-legacy=false "$@"
+}
+
+disk_args() {
+	echo "-drive file=$1,if=none,format=raw,id=disk0 -device virtio-blk-device,drive=disk0"
 }
 
 # OpenSBI reads and drops whatever the UART holds when it starts, and
@@ -53,11 +60,22 @@ qemu_piped() {
 
 case "${1:-run}" in
 run)
+	shift || true
+	disk=""
+	if [ "${1:-}" = "--disk" ]; then
+		[ -f "${2:-}" ] || { echo "do.sh: run --disk FILE: no such file '${2:-}'" >&2; exit 2; }
+		disk=$2
+	fi
 	build
+	if [ -z "$disk" ]; then   # a fresh copy of the built image; the build's stays clean
+		cp build/disk.img build/disk-run.img
+		disk=build/disk-run.img
+	fi
+	# shellcheck disable=SC2046
 	if [ -t 0 ]; then
-		qemu build/kernel-run.elf
+		qemu build/kernel-run.elf $(disk_args "$disk")
 	else
-		qemu_piped build/kernel-run.elf
+		qemu_piped build/kernel-run.elf $(disk_args "$disk")
 	fi
 	;;
 test)
@@ -82,7 +100,7 @@ debug)
 		-ex "target remote localhost:1234"
 	;;
 *)
-	echo "usage: $0 run | test | bench [--compare OLD.json] | debug [run|test|bench]" >&2
+	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | debug [run|test|bench]" >&2
 	exit 2
 	;;
 esac

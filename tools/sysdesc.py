@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-BUILTIN_SERVICES = {"supervisor": 0, "console": 1, "fs": 2}
+BUILTIN_SERVICES = {"supervisor": 0, "console": 1, "fs": 2, "blk": 3}
 FIRST_USER_SERVICE = 4
 SERVICE_COUNT = 16
 KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma"}
@@ -56,12 +56,12 @@ def parse(path):
             try:
                 if key in ("priority", "quota", "stack"):
                     cur[key] = int(val, 0)
-                elif key == "devices":
-                    cur[key] = [tuple(int(x, 0) for x in d.split(":")) for d in val.split()]
+                elif key == "devices":   # list keys may be given on several lines
+                    cur[key] += [tuple(int(x, 0) for x in d.split(":")) for d in val.split()]
                 elif key == "irqs":
-                    cur[key] = [int(x, 0) for x in val.split()]
+                    cur[key] += [int(x, 0) for x in val.split()]
                 elif key == "calls":
-                    cur[key] = val.split()
+                    cur[key] += val.split()
                 elif key in ("timer", "dma"):
                     cur[key] = val in ("yes", "true", "1")
                 else:
@@ -84,8 +84,8 @@ def check(path, tasks):
             fail(path, where, "quota must be 16..65536 pages")
         if not 1 <= t["stack"] <= 256:
             fail(path, where, "stack must be 1..256 pages")
-        if len(t["irqs"]) > 8 or len(t["devices"]) > 4:
-            fail(path, where, "at most 8 irqs and 4 device regions")
+        if len(t["irqs"]) > 8 or len(t["devices"]) > 8:
+            fail(path, where, "at most 8 irqs and 8 device regions")
         for c in t["calls"]:
             if c != "supervisor" and c not in services:
                 fail(path, where, f"'{t['name']}' calls '{c}', which nobody serves")

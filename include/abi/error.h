@@ -25,6 +25,14 @@ enum err {
 	E_NOT_FOUND,          /* name or entry does not exist (servers) */
 	E_TIMEOUT,            /* a deadline passed (servers) */
 	E_IO,                 /* a device reported an error (servers) */
+	E_NOT_DIRECTORY,      /* a path component is not a directory */
+	E_IS_DIRECTORY,       /* a file operation named a directory */
+	E_NOT_EMPTY,          /* the directory is not empty */
+	E_NO_SPACE,           /* no free blocks or inodes */
+	E_READ_ONLY,          /* the file system is mounted read-only */
+	E_NAME_TOO_LONG,      /* a name longer than 255 bytes, or a path too long */
+	E_EXISTS,             /* the name is taken */
+	E_CORRUPT,            /* on-disk data failed a check */
 	E_COUNT
 };
 
@@ -34,6 +42,8 @@ enum err {
 	"alignment", "failed lookup", "no rights", "delete first",          \
 	"revoke first", "not enough memory", "illegal operation",           \
 	"bad address", "priority", "object deleted", "would block", "in use", \
-	"no mapping", "not found", "timeout", "i/o error"
+	"no mapping", "no such file", "timeout", "i/o error", "not a directory", \
+	"is a directory", "directory not empty", "no space", "read-only", "name too long", \
+	"already exists", "corrupt file system"
 
 #endif

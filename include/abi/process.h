@@ -26,6 +26,7 @@ enum service {
 	SVC_SUPERVISOR = 0,
 	SVC_CONSOLE = 1,
 	SVC_FS = 2,
+	SVC_BLK = 3,
 	SVC_USER = 4,          /* first number for servers a user adds */
 	SVC_COUNT = 16
 };

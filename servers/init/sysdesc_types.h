@@ -9,7 +9,7 @@ struct task_desc {
 	const char *name, *program;
 	unsigned priority, quota, stack;
 	unsigned ndevices;
-	struct { uint64_t paddr, bytes; } devices[4];
+	struct { uint64_t paddr, bytes; } devices[8];
 	unsigned nirqs;
 	unsigned irqs[8];
 	int serves;              /* service number, or -1 */

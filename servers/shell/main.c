@@ -1,10 +1,7 @@
 /* The shell: an ordinary task with caps to the console, mm and the
  * supervisor, and nothing else. Line editing: backspace, ^C drops the
  * line, ^D on an empty line is ignored (this is the only console). */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include "task.h"
+#include "shell.h"
 #include "../../include/proto/mm.h"
 #include "../../include/proto/supervisor.h"
 
@@ -15,13 +12,33 @@
 extern uint64_t libsys_timebase_hz;
 
 static int cmd_help(int argc, char **argv);
-static int parse_number(const char *s, uint64_t *v);
 
+/* echo TEXT, echo TEXT > FILE, echo TEXT >> FILE */
 static int cmd_echo(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		printf("%s%s", argv[i], i + 1 < argc ? " " : "");
-	printf("\n");
+	char text[512];
+	size_t n = 0;
+	int redirect = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], ">") || !strcmp(argv[i], ">>")) {
+			if (i + 2 != argc) {
+				printf("usage: echo TEXT [> FILE | >> FILE]\n");
+				return 1;
+			}
+			redirect = i;
+			break;
+		}
+		n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", i > 1 ? " " : "", argv[i]);
+		if (n >= sizeof text - 1) {
+			printf("echo: text too long\n");
+			return 1;
+		}
+	}
+	text[n++] = '\n';
+	text[n] = 0;
+	if (redirect)
+		return write_text(argv[redirect + 1], text, argv[redirect][1] == '>');
+	fputs(text, stdout);
 	return 0;
 }
 
@@ -134,7 +151,7 @@ static int cmd_kill(int argc, char **argv)
 	return e != E_OK;
 }
 
-static int parse_number(const char *s, uint64_t *v)
+int parse_number(const char *s, uint64_t *v)
 {
 	char *end;
 	if (!*s || *s == '-')
@@ -231,7 +248,7 @@ static const struct command {
 	int (*fn)(int, char **);
 } commands[] = {
 	{ "help", "list the commands", cmd_help },
-	{ "echo", "echo TEXT: print TEXT", cmd_echo },
+	{ "echo", "echo TEXT [> FILE | >> FILE]: print TEXT, or write or append it", cmd_echo },
 	{ "ps", "every task: name, state, priority, memory pages, restarts", cmd_ps },
 	{ "mem", "free memory, and memory used per task", cmd_mem },
 	{ "uptime", "time since boot", cmd_uptime },
@@ -241,6 +258,20 @@ static const struct command {
 	{ "conbench", "conbench N: time N one-byte console writes", cmd_conbench },
 	{ "read", "read a line of input and print it", cmd_read },
 	{ "sum", "sum BYTES: read BYTES bytes of input, print their FNV-1a hash", cmd_sum },
+	{ "ls", "ls [-l] [PATH]: list a directory", cmd_ls },
+	{ "cat", "cat FILE...: print files", cmd_cat },
+	{ "write", "write FILE SIZE SEED: a file of SIZE bytes made from SEED", cmd_write },
+	{ "cksum", "cksum FILE...: POSIX CRC and size", cmd_cksum },
+	{ "cp", "cp SRC DST: copy a file", cmd_cp },
+	{ "mv", "mv SRC DST: rename or move", cmd_mv },
+	{ "rm", "rm FILE...: remove files", cmd_rm },
+	{ "mkdir", "mkdir DIR...: make directories", cmd_mkdir },
+	{ "rmdir", "rmdir DIR...: remove empty directories", cmd_rmdir },
+	{ "stat", "stat PATH: inode, type, size, links", cmd_stat },
+	{ "df", "free space on the disk", cmd_df },
+	{ "sync", "write every changed block to the disk", cmd_sync },
+	{ "cd", "cd [DIR]: change directory", cmd_cd },
+	{ "pwd", "print the current directory", cmd_pwd },
 	{ "poweroff", "stop the machine", cmd_poweroff },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,44 @@
+/* The file system protocol, served by servers/fs (ext2). Paths are
+ * absolute ("/a/b"), at most FS_PATH_MAX bytes, packed into message
+ * registers after their length; file data travels the same way, at most
+ * FS_DATA_MAX bytes a message. Each client (badge) has its own open files. */
+#ifndef PROTO_FS_H
+#define PROTO_FS_H
+
+enum fs_label {
+	FS_OPEN = 1,   /* mr0 flags, mr1 path length, mr2.. path -> mr0 fd */
+	FS_CLOSE,      /* mr0 fd */
+	FS_READ,       /* mr0 fd, mr1 most bytes -> mr0 length, mr1.. bytes (0: end of file) */
+	FS_WRITE,      /* mr0 fd, mr1 length, mr2.. bytes -> mr0 bytes written */
+	FS_SEEK,       /* mr0 fd, mr1 offset, mr2 whence (0 set, 1 current, 2 end) -> mr0 offset */
+	FS_TRUNCATE,   /* mr0 fd, mr1 size */
+	FS_FSTAT,      /* mr0 fd -> struct fs_stat in mr0.. */
+	FS_STAT,       /* mr0 path length, mr1.. path -> struct fs_stat */
+	FS_READDIR,    /* mr0 fd of a directory -> mr0 inode, mr1 type, mr2 name length,
+	                  mr3.. name; name length 0 at the end */
+	FS_MKDIR,      /* mr0 path length, mr1.. path */
+	FS_RMDIR,      /* the same */
+	FS_UNLINK,     /* the same */
+	FS_RENAME,     /* mr0 old length, mr1 new length, mr2.. old then new */
+	FS_SYNC,       /* write every changed block to the disk */
+	FS_STATFS,     /* -> mr0 block size, mr1 blocks, mr2 free blocks, mr3 inodes,
+	                  mr4 free inodes, mr5 read-only (0/1) */
+};
+
+#define FS_O_CREAT  1
+#define FS_O_TRUNC  2
+#define FS_O_APPEND 4
+#define FS_O_WRITE  8     /* open for writing (else read only) */
+
+#define FS_PATH_MAX 400
+#define FS_DATA_MAX ((MSG_MAX_WORDS - 2) * 8)    /* 496 bytes */
+#define FS_NAME_MAX 255
+
+enum fs_type { FS_TYPE_FILE = 1, FS_TYPE_DIR = 2, FS_TYPE_OTHER = 7 };
+
+struct fs_stat {   /* as FS_STAT and FS_FSTAT return it, a word each */
+	uint64_t inode, type, mode, size, links, blocks, mtime;
+};
+#define FS_STAT_WORDS 7
+
+#endif

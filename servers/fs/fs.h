@@ -1,0 +1,78 @@
+/* The ext2 file server. Layers, from the bottom:
+ *   disk.c  blocks: the block cache on a DMA buffer, read and written by the
+ *           block driver (no copies through messages), write-back on sync
+ *   ext2.c  the file system: superblock, groups, bitmaps, inodes, the block
+ *           map of a file (direct to triple indirect), truncate
+ *   dir.c   names: directory entries, paths, mkdir/rmdir/unlink/rename
+ *   main.c  the protocol (include/proto/fs.h): open files per client
+ * Every on-disk value is checked before it is used; a bad one gives
+ * E_CORRUPT for the operation, never a fault. */
+#ifndef FS_FS_H
+#define FS_FS_H
+
+#include <stdint.h>
+#include <string.h>
+#include "task.h"
+#include "../../include/proto/fs.h"
+#include "../../include/proto/blk.h"
+
+/* disk.c */
+enum err disk_init(cptr_t blk);
+uint64_t disk_bytes(void);
+int disk_read_only(void);
+void disk_set_block_size(uint32_t bs);
+enum err disk_read_raw(uint64_t offset, void *buf, uint32_t len);   /* for the superblock */
+uint8_t *bread(uint32_t block, enum err *e);   /* NULL on error */
+void bdirty(uint32_t block);
+enum err bzero_new(uint32_t block);
+enum err disk_sync(void);
+
+/* ext2.c */
+struct inode {
+	uint16_t mode, uid;
+	uint32_t size, atime, ctime, mtime, dtime;
+	uint16_t gid, links;
+	uint32_t blocks, flags, osd1;
+	uint32_t block[15];
+	uint32_t generation, file_acl, size_high, faddr;
+	uint8_t osd2[12];
+};
+_Static_assert(sizeof(struct inode) == 128, "ext2 inode layout");
+
+#define S_IFMT 0xF000
+#define S_IFREG 0x8000
+#define S_IFDIR 0x4000
+#define EXT2_INDEX_FL 0x1000
+#define ROOT_INO 2
+
+struct fsinfo {
+	uint32_t block_size, blocks, inodes, groups, blocks_per_group, inodes_per_group;
+	uint32_t first_data_block, inode_size, first_ino, free_blocks, free_inodes;
+	int filetype, read_only;
+};
+extern struct fsinfo fs;
+
+enum err ext2_mount(void);
+enum err inode_read(uint32_t ino, struct inode *in);
+enum err inode_write(uint32_t ino, const struct inode *in);
+enum err inode_alloc(uint32_t near_ino, int is_dir, uint32_t *ino);
+enum err inode_free(uint32_t ino, int is_dir);
+enum err bmap(uint32_t ino, struct inode *in, uint64_t fblock, int alloc, uint32_t *out);
+enum err truncate_blocks(uint32_t ino, struct inode *in, uint64_t size);
+enum err file_read(uint32_t ino, struct inode *in, uint64_t off, void *buf, uint32_t len, uint32_t *got);
+enum err file_write(uint32_t ino, struct inode *in, uint64_t off, const void *buf, uint32_t len);
+uint32_t fs_now(void);
+int is_dir(const struct inode *in);
+
+/* dir.c */
+enum err path_lookup(const char *path, uint32_t *ino);
+enum err path_parent(const char *path, uint32_t *dir, const char **name, uint32_t *name_len);
+enum err dir_lookup(uint32_t dir, const char *name, uint32_t len, uint32_t *ino);
+enum err dir_next(uint32_t dir, uint64_t *pos, uint32_t *ino, uint8_t *type, char *name, uint32_t *len);
+enum err fs_create(const char *path, uint32_t *ino);
+enum err fs_mkdir(const char *path);
+enum err fs_rmdir(const char *path);
+enum err fs_unlink(const char *path);
+enum err fs_rename(const char *from, const char *to);
+
+#endif

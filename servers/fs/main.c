@@ -1,0 +1,250 @@
+/* The file server's protocol (include/proto/fs.h): requests from any
+ * client that `calls = fs`, each with its own open files. A malformed
+ * request gets an error; so does everything if the disk did not mount. */
+#include <stdio.h>
+#include "fs.h"
+
+#define MAX_OPEN 64
+
+static struct ofile {
+	int used, writable, append;
+	uint64_t owner, pos;
+	uint32_t ino;
+} files[MAX_OPEN];
+static enum err mounted;
+
+/* A string of `len` bytes starting at word `first` of the message. */
+static enum err get_string(const uint64_t *mr, unsigned msglen, uint64_t len, unsigned first, char *out)
+{
+	if (len > FS_PATH_MAX)
+		return E_NAME_TOO_LONG;
+	if (first + (len + 7) / 8 > msglen)
+		return E_INVALID_ARGUMENT;
+	memcpy(out, (const uint8_t *)&mr[first], len);
+	out[len] = 0;
+	return strlen(out) == len && len ? E_OK : E_INVALID_ARGUMENT;
+}
+
+/* Two strings packed one after the other (FS_RENAME). */
+static enum err get_two(const uint64_t *mr, unsigned msglen, char *a, char *b)
+{
+	uint64_t la = mr[0], lb = mr[1];
+	if (la > FS_PATH_MAX || lb > FS_PATH_MAX)
+		return E_NAME_TOO_LONG;
+	if (2 + (la + lb + 7) / 8 > msglen)
+		return E_INVALID_ARGUMENT;
+	const char *bytes = (const char *)&mr[2];
+	memcpy(a, bytes, la);
+	memcpy(b, bytes + la, lb);
+	a[la] = b[lb] = 0;
+	return strlen(a) == la && strlen(b) == lb && la && lb ? E_OK : E_INVALID_ARGUMENT;
+}
+
+static struct ofile *file_of(uint64_t client, uint64_t fd)
+{
+	if (fd < 1 || fd > MAX_OPEN || !files[fd - 1].used || files[fd - 1].owner != client)
+		return NULL;
+	return &files[fd - 1];
+}
+
+static void put_stat(uint32_t ino, const struct inode *in, uint64_t *res)
+{
+	res[0] = ino;
+	res[1] = is_dir(in) ? FS_TYPE_DIR : (in->mode & S_IFMT) == S_IFREG ? FS_TYPE_FILE : FS_TYPE_OTHER;
+	res[2] = in->mode & 07777;
+	res[3] = in->size | (is_dir(in) ? 0 : (uint64_t)in->size_high << 32);
+	res[4] = in->links;
+	res[5] = in->blocks;
+	res[6] = in->mtime;
+}
+
+static enum err do_open(uint64_t client, const uint64_t *mr, unsigned msglen, uint64_t *res)
+{
+	char path[FS_PATH_MAX + 1];
+	uint64_t flags = mr[0];
+	uint32_t ino;
+	struct inode in;
+	enum err e = get_string(mr, msglen, mr[1], 2, path);
+	if (e)
+		return e;
+	if ((flags & ~(uint64_t)(FS_O_CREAT | FS_O_TRUNC | FS_O_APPEND | FS_O_WRITE)))
+		return E_INVALID_ARGUMENT;
+	int slot;
+	for (slot = 0; slot < MAX_OPEN && files[slot].used; slot++)
+		;
+	if (slot == MAX_OPEN)
+		return E_NOT_ENOUGH_MEMORY;
+	if (flags & FS_O_CREAT)
+		e = fs_create(path, &ino);
+	else
+		e = path_lookup(path, &ino);
+	if (e || (e = inode_read(ino, &in)))
+		return e;
+	if ((flags & FS_O_WRITE) && is_dir(&in))
+		return E_IS_DIRECTORY;
+	if ((flags & FS_O_WRITE) && fs.read_only)
+		return E_READ_ONLY;
+	if ((flags & FS_O_TRUNC) && (flags & FS_O_WRITE) && (e = truncate_blocks(ino, &in, 0)))
+		return e;
+	if ((flags & FS_O_TRUNC) && (flags & FS_O_WRITE) && (e = inode_write(ino, &in)))
+		return e;
+	files[slot] = (struct ofile){ 1, (flags & FS_O_WRITE) != 0, (flags & FS_O_APPEND) != 0, client, 0, ino };
+	res[0] = (uint64_t)slot + 1;
+	return E_OK;
+}
+
+static enum err do_io(uint64_t label, struct ofile *f, const uint64_t *mr, unsigned msglen, uint64_t *res,
+		      unsigned *nres)
+{
+	struct inode in;
+	enum err e = inode_read(f->ino, &in);
+	if (e)
+		return e;
+	uint64_t size = in.size | (is_dir(&in) ? 0 : (uint64_t)in.size_high << 32);
+	switch (label) {
+	case FS_READ: {
+		uint32_t got;
+		if (is_dir(&in))
+			return E_IS_DIRECTORY;
+		if (mr[1] > FS_DATA_MAX)
+			return E_INVALID_ARGUMENT;
+		if ((e = file_read(f->ino, &in, f->pos, &res[1], (uint32_t)mr[1], &got)))
+			return e;
+		f->pos += got;
+		res[0] = got;
+		*nres = 1 + (got + 7) / 8;
+		return E_OK;
+	}
+	case FS_WRITE:
+		if (!f->writable)
+			return E_NO_RIGHTS;
+		if (mr[1] > FS_DATA_MAX || 2 + (mr[1] + 7) / 8 > msglen)
+			return E_INVALID_ARGUMENT;
+		if (f->append)
+			f->pos = size;
+		if ((e = file_write(f->ino, &in, f->pos, &mr[2], (uint32_t)mr[1])))
+			return e;
+		f->pos += mr[1];
+		res[0] = mr[1];
+		*nres = 1;
+		return E_OK;
+	case FS_SEEK: {
+		uint64_t base = mr[2] == 0 ? 0 : mr[2] == 1 ? f->pos : mr[2] == 2 ? size : ~0ULL;
+		if (base == ~0ULL || (int64_t)(base + mr[1]) < 0)
+			return E_INVALID_ARGUMENT;
+		f->pos = base + mr[1];
+		res[0] = f->pos;
+		*nres = 1;
+		return E_OK;
+	}
+	case FS_TRUNCATE:
+		if (!f->writable)
+			return E_NO_RIGHTS;
+		if (mr[1] > size)
+			return E_INVALID_ARGUMENT;   /* only shrinking */
+		if ((e = truncate_blocks(f->ino, &in, mr[1])))
+			return e;
+		in.mtime = fs_now();
+		return inode_write(f->ino, &in);
+	case FS_FSTAT:
+		put_stat(f->ino, &in, res);
+		*nres = FS_STAT_WORDS;
+		return E_OK;
+	case FS_READDIR: {
+		uint32_t ino, len;
+		uint8_t type;
+		if (!is_dir(&in))
+			return E_NOT_DIRECTORY;
+		if ((e = dir_next(f->ino, &f->pos, &ino, &type, (char *)&res[3], &len)))
+			return e;
+		res[0] = ino;
+		res[1] = type;
+		res[2] = len;
+		*nres = 3 + (len + 7) / 8;
+		return E_OK;
+	}
+	default:
+		return E_INVALID_ARGUMENT;
+	}
+}
+
+static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, unsigned msglen, uint64_t *res,
+			unsigned *nres)
+{
+	char a[FS_PATH_MAX + 1], b[FS_PATH_MAX + 1];
+	struct ofile *f;
+	enum err e;
+	uint32_t ino;
+	struct inode in;
+	if (mounted)
+		return mounted;
+	switch (label) {
+	case FS_OPEN:
+		*nres = 1;
+		return do_open(client, mr, msglen, res);
+	case FS_CLOSE:
+		if (!(f = file_of(client, mr[0])))
+			return E_INVALID_ARGUMENT;
+		f->used = 0;
+		return E_OK;
+	case FS_READ: case FS_WRITE: case FS_SEEK: case FS_TRUNCATE: case FS_FSTAT: case FS_READDIR:
+		if (!(f = file_of(client, mr[0])))
+			return E_INVALID_ARGUMENT;
+		return do_io(label, f, mr, msglen, res, nres);
+	case FS_STAT:
+		if ((e = get_string(mr, msglen, mr[0], 1, a)) || (e = path_lookup(a, &ino)) || (e = inode_read(ino, &in)))
+			return e;
+		put_stat(ino, &in, res);
+		*nres = FS_STAT_WORDS;
+		return E_OK;
+	case FS_MKDIR: case FS_RMDIR: case FS_UNLINK:
+		if ((e = get_string(mr, msglen, mr[0], 1, a)))
+			return e;
+		if (fs.read_only)
+			return E_READ_ONLY;
+		return label == FS_MKDIR ? fs_mkdir(a) : label == FS_RMDIR ? fs_rmdir(a) : fs_unlink(a);
+	case FS_RENAME:
+		if ((e = get_two(mr, msglen, a, b)))
+			return e;
+		return fs.read_only ? E_READ_ONLY : fs_rename(a, b);
+	case FS_SYNC:
+		return fs.read_only ? E_OK : disk_sync();
+	case FS_STATFS:
+		res[0] = fs.block_size;
+		res[1] = fs.blocks;
+		res[2] = fs.free_blocks;
+		res[3] = fs.inodes;
+		res[4] = fs.free_inodes;
+		res[5] = (uint64_t)fs.read_only;
+		*nres = 6;
+		return E_OK;
+	default:
+		return E_INVALID_ARGUMENT;
+	}
+}
+
+int main(uint64_t id)
+{
+	(void)id;
+	uint64_t mr[MSG_MAX_WORDS], res[MSG_MAX_WORDS];
+	mounted = disk_init(TSLOT_SVC(SVC_BLK));
+	if (mounted == E_NOT_FOUND)
+		mounted = E_IO;   /* no disk at all */
+	if (!mounted)
+		mounted = ext2_mount();
+	if (mounted)
+		printf("fs: no file system: %s\n", err_name(mounted));
+	struct sysret r = sys_recv(TSLOT_SERVICE);
+	for (;;) {
+		unsigned len = MSGINFO_LEN(r.info), nres = 0;
+		memset(mr, 0, sizeof mr);
+		for (unsigned i = 0; i < len && i < MSG_MAX_WORDS; i++)
+			mr[i] = i < MSG_REG_COUNT ? r.mr[i] : __ipcbuf->mr[i];
+		enum err e = request(r.badge, MSGINFO_LABEL(r.info), mr, len, res, &nres);
+		if (e)
+			nres = 0;
+		for (unsigned i = MSG_REG_COUNT; i < nres; i++)
+			__ipcbuf->mr[i] = res[i];
+		r = sys_replyrecv(TSLOT_SERVICE, MSGINFO(e, 0, nres), res[0], res[1], res[2], res[3]);
+	}
+}
