@@ -18,9 +18,9 @@ def qemu_cmd(image="kernel-run.elf"):
             "-kernel", os.path.join(ROOT, "build", image)]
 
 
-def piped(text, timeout=60):
+def piped(text, timeout=60, args=()):
     """Run the system through ./do.sh run with text as piped input."""
-    p = subprocess.run([os.path.join(ROOT, "do.sh"), "run"], input=text.encode(), stdout=subprocess.PIPE,
+    p = subprocess.run([os.path.join(ROOT, "do.sh"), "run", *args], input=text.encode(), stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace")
 

@@ -1,0 +1,169 @@
+"""The disk, with the image as the oracle: files made on the host read back
+exactly in the guest, files the guest writes read back exactly on the host
+(debugfs), and e2fsck finds every image clean; full and corrupt disks give
+errors and the system goes on."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import system_suite
+
+MKE2FS = shutil.which("mke2fs") or "/usr/sbin/mke2fs"
+DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
+E2FSCK = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
+
+
+def pattern(size, seed):
+    """The bytes the shell's `write FILE SIZE SEED` makes."""
+    out, s = bytearray(size), seed
+    for i in range(size):
+        s = (s * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        out[i] = s >> 56
+    return bytes(out)
+
+
+def posix_cksum(data):
+    crc = 0
+    def step(crc, b):
+        crc ^= b << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
+            crc &= 0xFFFFFFFF
+        return crc
+    for b in data:
+        crc = step(crc, b)
+    n = len(data)
+    while n:
+        crc = step(crc, n & 0xFF)
+        n >>= 8
+    return (~crc) & 0xFFFFFFFF
+
+
+def make_image(path, block_size, size_mb, files):
+    """An ext2 image holding `files` ({name: bytes}, names may have dirs)."""
+    with tempfile.TemporaryDirectory() as d:
+        for name, data in files.items():
+            p = os.path.join(d, name)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+        subprocess.run([MKE2FS, "-q", "-F", "-t", "ext2", "-b", str(block_size), "-d", d, path, f"{size_mb}M"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def guest(image, commands, timeout=300):
+    code, out = system_suite.piped("\n".join(commands) + "\nsync\npoweroff\n", timeout=timeout,
+                                   args=["--disk", image])
+    return code, out.replace("\r", "")
+
+
+def fsck_clean(image):
+    p = subprocess.run([E2FSCK, "-fn", image], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return p.returncode == 0, p.stdout.decode(errors="replace")
+
+
+def dump(image, path):
+    with tempfile.NamedTemporaryFile() as t:
+        subprocess.run([DEBUGFS, "-R", f"dump {path} {t.name}", image], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        with open(t.name, "rb") as f:
+            return f.read()
+
+
+def host_files_read_back(res, tmp):
+    sizes = {"small.txt": 100, "twelve.bin": 12 * 1024, "indirect.bin": 100 * 1024,
+             "double.bin": 300 * 1024, "big.bin": 1536 * 1024, "dir/deep/nested.txt": 777}
+    files = {n: pattern(s, i + 1) for i, (n, s) in enumerate(sizes.items())}
+    image = os.path.join(tmp, "host.img")
+    make_image(image, 1024, 16, files)
+    code, out = guest(image, ["cksum " + " ".join("/" + n for n in files)])
+    for n, data in files.items():
+        want = f"{posix_cksum(data)} {len(data)} /{n}"
+        res.report(want in out, f"storage/mke2fs-file-reads-back-{n.replace('/', '-')}", want)
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/read-only-use-keeps-image-clean", report[-300:])
+
+
+def guest_writes(res, tmp, block_size):
+    tag = f"{block_size // 1024}k"
+    image = os.path.join(tmp, f"guest{tag}.img")
+    make_image(image, block_size, 32, {"keep.txt": b"untouched\n"})
+    sizes = [0, 1, 1000, 12 * block_size, 100000, 300000, 1200000]
+    cmds = [f"write /w{i} {s} {i + 10}" for i, s in enumerate(sizes)]
+    cmds += ["echo first > /app", "echo second >> /app", "write /trunc 50000 3", "echo short > /trunc",
+             "mkdir /a", "mkdir /a/b", "mkdir /a/b/c", "mkdir /a/b/c/d", "mkdir /a/b/c/d/e",
+             "write /a/b/c/d/e/deep 5000 4", "mkdir /x", "mkdir /y", "write /x/moved 3000 5",
+             "mv /x/moved /y/renamed", "mkdir /x/sub", "write /x/sub/inner 700 6", "mv /x/sub /y",
+             "write /gone 20000 8", "rm /gone", "mkdir /empty", "rmdir /empty", "mkdir /many"]
+    cmds += [f"echo {i} > /many/f{i}" for i in range(500)]
+    cmds += ["rm /many/f7 /many/f99", "ls /many"]
+    code, out = guest(image, cmds, timeout=600)
+    res.report(code == 0, f"storage/{tag}-guest-run", f"exit {code}")
+    ok, report = fsck_clean(image)
+    res.report(ok, f"storage/{tag}-e2fsck-clean-after-writes", report[-500:])
+    same = all(dump(image, f"/w{i}") == pattern(s, i + 10) for i, s in enumerate(sizes))
+    res.report(same, f"storage/{tag}-written-files-match-debugfs")
+    res.report(dump(image, "/app") == b"first\nsecond\n", f"storage/{tag}-append")
+    res.report(dump(image, "/trunc") == b"short\n", f"storage/{tag}-truncate")
+    res.report(dump(image, "/a/b/c/d/e/deep") == pattern(5000, 4), f"storage/{tag}-deep-path")
+    res.report(dump(image, "/y/renamed") == pattern(3000, 5) and dump(image, "/y/sub/inner") == pattern(700, 6),
+               f"storage/{tag}-rename-across-directories")
+    res.report(dump(image, "/keep.txt") == b"untouched\n", f"storage/{tag}-other-files-untouched")
+    listing = subprocess.run([DEBUGFS, "-R", "ls -p /many", image], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL).stdout.decode()
+    names = set(re.findall(r"/(f\d+)/", listing))
+    res.report(len(names) == 498 and "f7" not in names and "f499" in names, f"storage/{tag}-500-files-in-a-dir",
+               f"{len(names)} names")
+    gone = subprocess.run([DEBUGFS, "-R", "stat /gone", image], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT).stdout.decode()
+    res.report("File not found" in gone, f"storage/{tag}-removed-file-gone")
+
+
+def full_disk(res, tmp):
+    image = os.path.join(tmp, "full.img")
+    make_image(image, 1024, 1, {"a": b"a"})
+    code, out = guest(image, ["write /huge 2000000 1", "echo still here", "df"])
+    res.report("write: /huge: no space" in out, "storage/full-disk-no-space", out[-300:])
+    res.report("\nstill here\n" in out, "storage/full-disk-shell-goes-on")
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/full-disk-image-clean", report[-500:])
+
+
+def corrupt(res, tmp):
+    base = os.path.join(tmp, "base.img")
+    make_image(base, 1024, 4, {"file": pattern(5000, 1), "ok": b"fine\n", "dir/x": b"x"})
+    image = os.path.join(tmp, "magic.img")
+    shutil.copy(base, image)
+    with open(image, "r+b") as f:
+        f.seek(1024 + 56)
+        f.write(b"\0\0")
+    code, out = guest(image, ["ls /", "echo alive"])
+    res.report("ls: /: corrupt file system" in out and "\nalive\n" in out, "storage/corrupt-bad-magic", out[-300:])
+    image = os.path.join(tmp, "pointer.img")
+    shutil.copy(base, image)
+    subprocess.run([DEBUGFS, "-w", "-R", "sif /file block[2] 99999999", image], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    code, out = guest(image, ["cat /file", "cat /ok", "echo alive"])
+    res.report("cat: /file: corrupt file system" in out and "\nfine\n" in out, "storage/corrupt-block-pointer",
+               out[-300:])
+    image = os.path.join(tmp, "dirent.img")
+    shutil.copy(base, image)
+    blocks = subprocess.run([DEBUGFS, "-R", "blocks /dir", image], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL).stdout.split()
+    with open(image, "r+b") as f:
+        f.seek(int(blocks[0]) * 1024 + 12 + 4)   # the ".." entry's record length
+        f.write(b"\x03\x00")
+    code, out = guest(image, ["ls /dir", "cat /ok", "echo alive"])
+    res.report("ls: /dir: corrupt file system" in out and "\nfine\n" in out and "\nalive\n" in out,
+               "storage/corrupt-directory-entry", out[-300:])
+
+
+def storage_suite(res):
+    with tempfile.TemporaryDirectory() as tmp:
+        host_files_read_back(res, tmp)
+        guest_writes(res, tmp, 1024)
+        guest_writes(res, tmp, 4096)
+        full_disk(res, tmp)
+        corrupt(res, tmp)
