@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import tempfile
 
+
+
 import system_suite
 
 MKE2FS = shutil.which("mke2fs") or "/usr/sbin/mke2fs"
@@ -160,7 +162,49 @@ def corrupt(res, tmp):
                "storage/corrupt-directory-entry", out[-300:])
 
 
+def file_commands(res):
+    """The shell's file commands and their errors, typed at the console."""
+    disk = system_suite.scratch_disk()
+    c = system_suite.Console(disk)
+    try:
+        res.report("cat: /nosuch: no such file" in c.run("cat /nosuch"), "files/error-no-such-file")
+        res.report("cd: /README: not a directory" in c.run("cd /README"), "files/error-not-a-directory")
+        c.run("mkdir /d")
+        c.run("echo x > /d/f")
+        res.report("rmdir: /d: directory not empty" in c.run("rmdir /d"), "files/error-directory-not-empty")
+        long = "n" * 300
+        res.report(f"echo: /{long}: name too long" in c.run(f"echo x > /{long}"), "files/error-name-too-long")
+        res.report("mkdir: /d: already exists" in c.run("mkdir /d"), "files/error-exists")
+        res.report("rm: /d: is a directory" in c.run("rm /d"), "files/error-rm-directory")
+        c.run("cp /README /copy")
+        out = c.run("cksum /README /copy").split("\n")
+        res.report(len(out) >= 2 and out[0].split()[:2] == out[1].split()[:2], "files/cp", str(out))
+        out = c.run("stat /README")
+        res.report(re.search(r"/README: inode \d+, file, mode 0644, \d+ bytes, 1 links", out) is not None,
+                   "files/stat", out)
+        res.report(re.search(r"block size 1024: \d+ KiB free of 32768 KiB", c.run("df")) is not None, "files/df")
+        c.run("cd /d")
+        res.report(c.run("pwd") == "/d\n", "files/cd-pwd")
+        res.report(re.search(r"^-0644\s+1\s+2 f$", c.run("ls -l"), re.M) is not None, "files/ls-l")
+        c.run("mv f g")
+        res.report(c.run("cat g") == "x\n" and "no such file" in c.run("cat f"), "files/mv-relative")
+        c.run("cd ..")
+        res.report(c.run("pwd") == "/\n", "files/cd-dotdot")
+    finally:
+        c.close()
+        os.unlink(disk)
+    disk = system_suite.scratch_disk()
+    c = system_suite.Console(disk, read_only=True)
+    try:
+        res.report("echo: /f: read-only" in c.run("echo x > /f"), "files/error-read-only")
+        res.report("Welcome" in c.run("cat /README"), "files/read-only-still-reads")
+    finally:
+        c.close()
+        os.unlink(disk)
+
+
 def storage_suite(res):
+    file_commands(res)
     with tempfile.TemporaryDirectory() as tmp:
         host_files_read_back(res, tmp)
         guest_writes(res, tmp, 1024)

@@ -2,6 +2,8 @@
 would: through the shell, with pexpect (typed input) or a pipe."""
 import os
 import random
+import shutil
+import tempfile
 import re
 import subprocess
 import time
@@ -12,10 +14,23 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROMPT = "k4\\$ "
 
 
-def qemu_cmd(image="kernel-run.elf"):
-    return ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic", "-bios",
-            "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
-            "-kernel", os.path.join(ROOT, "build", image)]
+def qemu_cmd(image="kernel-run.elf", disk=None, read_only=False):
+    """QEMU running a kernel image, with a disk if one is named."""
+    cmd = ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic", "-bios",
+           "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
+           "-kernel", os.path.join(ROOT, "build", image), "-global", "virtio-mmio.force-legacy=false"]
+    if disk:
+        cmd += ["-drive", f"file={disk},if=none,format=raw,id=disk0{',readonly=on' if read_only else ''}",
+                "-device", "virtio-blk-device,drive=disk0"]
+    return cmd
+
+
+def scratch_disk():
+    """A fresh copy of the disk the build makes."""
+    fd, path = tempfile.mkstemp(suffix=".img")
+    os.close(fd)
+    shutil.copy(os.path.join(ROOT, "build", "disk.img"), path)
+    return path
 
 
 def piped(text, timeout=60, args=()):
@@ -28,10 +43,10 @@ def piped(text, timeout=60, args=()):
 class Console:
     """A booted system with a person at its console."""
 
-    def __init__(self):
+    def __init__(self, disk=None, read_only=False):
         self.started = time.time()
-        self.p = pexpect.spawn(qemu_cmd()[0], qemu_cmd()[1:], timeout=20, encoding="utf-8",
-                               codec_errors="replace")
+        cmd = qemu_cmd(disk=disk, read_only=read_only)
+        self.p = pexpect.spawn(cmd[0], cmd[1:], timeout=20, encoding="utf-8", codec_errors="replace")
         self.p.expect(PROMPT)
         self.boot_seconds = time.time() - self.started
 
@@ -47,8 +62,9 @@ class Console:
 
 
 def shell_suite(res):
+    disk = scratch_disk()
     try:
-        c = Console()
+        c = Console(disk)
     except (pexpect.TIMEOUT, pexpect.EOF) as e:
         res.report(False, "system/boots-to-prompt", str(e).splitlines()[0])
         return
@@ -62,6 +78,7 @@ def shell_suite(res):
         res.report(False, "system/shell-answers", "no prompt: " + str(e).splitlines()[0])
     finally:
         c.close()
+        os.unlink(disk)
 
 
 def shell_commands(res, c):
@@ -71,7 +88,7 @@ def shell_commands(res, c):
     res.report(c.run("echo hello   world") == "hello world\n", "shell/echo")
     out = c.run("ps")
     rows = {m.group(1): m.group(2) for m in re.finditer(r"^(\S+)\s+(running|dead|killed|exited)\s+\d+", out, re.M)}
-    want = {"mm", "init", "uart", "shell", "hello"}
+    want = {"mm", "init", "uart", "virtio-blk", "fs", "shell", "hello"}
     res.report(want <= set(rows) and all(rows[n] == "running" for n in want), "shell/ps-lists-every-task",
                out[-300:])
     res.report(re.search(r"^shell\s+running\s+100\s+\d+\s+0$", out, re.M) is not None, "shell/ps-columns", out)

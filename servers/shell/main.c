@@ -5,7 +5,7 @@
 #include "../../include/proto/mm.h"
 #include "../../include/proto/supervisor.h"
 
-#define LINE_MAX 256
+#define LINE_MAX 512
 #define MAX_ARGS 16
 #define CONSOLE_LINE 200
 
