@@ -182,7 +182,7 @@ def file_commands(res):
         out = c.run("stat /README")
         res.report(re.search(r"/README: inode \d+, file, mode 0644, \d+ bytes, 1 links", out) is not None,
                    "files/stat", out)
-        res.report(re.search(r"block size 1024: \d+ KiB free of 32768 KiB", c.run("df")) is not None, "files/df")
+        res.report(re.search(r"block size 4096: \d+ KiB free of 32768 KiB", c.run("df")) is not None, "files/df")
         c.run("cd /d")
         res.report(c.run("pwd") == "/d\n", "files/cd-pwd")
         res.report(re.search(r"^-0644\s+1\s+2 f$", c.run("ls -l"), re.M) is not None, "files/ls-l")

@@ -272,6 +272,7 @@ static const struct command {
 	{ "sync", "write every changed block to the disk", cmd_sync },
 	{ "cd", "cd [DIR]: change directory", cmd_cd },
 	{ "pwd", "print the current directory", cmd_pwd },
+	{ "fsbench", "fsbench BYTES: time a sequential write and read", cmd_fsbench },
 	{ "poweroff", "stop the machine", cmd_poweroff },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

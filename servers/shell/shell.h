@@ -31,5 +31,6 @@ int cmd_df(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_cd(int argc, char **argv);
 int cmd_pwd(int argc, char **argv);
+int cmd_fsbench(int argc, char **argv);
 
 #endif
