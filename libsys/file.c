@@ -204,8 +204,14 @@ enum err path_join(const char *cwd, const char *path, char out[FS_PATH_MAX + 1])
 
 /* POSIX for picolibc: file descriptors 3 and up are the file server's. */
 #define FD_BASE 2
+static enum err last_error;
+
+enum err file_error(void) { return last_error; }
+void file_error_reset(void) { last_error = E_OK; }
+
 static int fail(enum err e)
 {
+	last_error = e;
 	errno = e == E_NOT_FOUND ? ENOENT : e == E_NO_SPACE ? ENOSPC : e == E_IS_DIRECTORY ? EISDIR
 	      : e == E_NOT_DIRECTORY ? ENOTDIR : e == E_READ_ONLY ? EROFS : EIO;
 	return -1;

@@ -24,6 +24,11 @@ enum err fs_rename(const char *from, const char *to);
 enum err fs_sync(void);
 enum err fs_statfs(uint64_t res[6]);
 
+/* The error behind the last failed POSIX call (open, read, ...), which
+ * errno can only approximate. */
+enum err file_error(void);
+void file_error_reset(void);
+
 /* Make `path` absolute against `cwd`, folding "." and ".."; E_NAME_TOO_LONG
  * if it does not fit in FS_PATH_MAX. */
 enum err path_join(const char *cwd, const char *path, char out[FS_PATH_MAX + 1]);

@@ -1,13 +1,14 @@
 /* The heap for picolibc's malloc. A task asks mm, which enforces its
- * quota and maps the pages when first touched; the root task (which is
- * mm itself, or a test task) has a fixed heap of its own. */
+ * quota and maps the pages when first touched. A root task (mm itself)
+ * that wants a heap defines root_heap[] and root_heap_size; in every
+ * other program they are absent (weak, so address 0). */
 #include <errno.h>
 #include <stddef.h>
 #include "task.h"
 #include "../include/proto/mm.h"
 
-#define STATIC_HEAP (256 * 1024)
-static uint8_t static_heap[STATIC_HEAP] __attribute__((aligned(16)));
+extern uint8_t root_heap[] __attribute__((weak));
+extern const uint64_t root_heap_size __attribute__((weak));
 static uint64_t static_used;
 
 void *sbrk(ptrdiff_t incr)
@@ -21,11 +22,11 @@ void *sbrk(ptrdiff_t incr)
 		}
 		return (void *)r[0];
 	}
-	if (incr < 0 || (uint64_t)incr > STATIC_HEAP - static_used) {
+	if (!root_heap || incr < 0 || (uint64_t)incr > root_heap_size - static_used) {
 		errno = ENOMEM;
 		return (void *)-1;
 	}
-	void *p = static_heap + static_used;
+	void *p = root_heap + static_used;
 	static_used += (uint64_t)incr;
 	return p;
 }

@@ -10,6 +10,8 @@ import tempfile
 
 
 
+import pexpect
+
 import system_suite
 
 MKE2FS = shutil.which("mke2fs") or "/usr/sbin/mke2fs"
@@ -204,7 +206,10 @@ def file_commands(res):
 
 
 def storage_suite(res):
-    file_commands(res)
+    try:
+        file_commands(res)
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        res.report(False, "files/shell-answers", "no prompt: " + str(e).splitlines()[0])
     with tempfile.TemporaryDirectory() as tmp:
         host_files_read_back(res, tmp)
         guest_writes(res, tmp, 1024)

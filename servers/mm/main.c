@@ -10,6 +10,10 @@ static uint64_t slot_map[4096 / 64];
 
 #define SCRATCH_VA 0x70000000ULL
 
+/* mm's own heap (libsys/sbrk.c): mm cannot ask itself for memory. */
+uint8_t root_heap[128 * 1024] __attribute__((aligned(16)));
+const uint64_t root_heap_size = sizeof root_heap;
+
 cptr_t mm_slot(void)
 {
 	for (cptr_t s = bi->empty.start; s < bi->empty.end; s++)

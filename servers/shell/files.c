@@ -75,6 +75,7 @@ int cmd_ls(int argc, char **argv)
 	return e ? report("ls", arg, e) : 0;
 }
 
+/* cat goes through picolibc's stdio, as any program's file reading would. */
 int cmd_cat(int argc, char **argv)
 {
 	char path[FS_PATH_MAX + 1], buf[FS_DATA_MAX];
@@ -82,33 +83,36 @@ int cmd_cat(int argc, char **argv)
 	if (argc < 2)
 		return usage("cat FILE...");
 	for (int i = 1; i < argc; i++) {
-		int64_t fd, n;
+		size_t n;
 		if (resolve("cat", argv[i], path))
 			return 1;
-		if ((fd = fs_open(path, 0)) < 0) {
-			status = report("cat", argv[i], (enum err)-fd);
+		file_error_reset();   /* stdio may see a failed read as the end */
+		FILE *f = fopen(path, "r");
+		if (!f) {
+			status = report("cat", argv[i], file_error());
 			continue;
 		}
-		while ((n = fs_read(fd, buf, sizeof buf)) > 0)
-			fwrite(buf, 1, (size_t)n, stdout);
-		if (n < 0)
-			status = report("cat", argv[i], (enum err)-n);
-		fs_close(fd);
+		while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+			fwrite(buf, 1, n, stdout);
+		if (ferror(f) || file_error())
+			status = report("cat", argv[i], file_error() ? file_error() : E_IO);
+		fclose(f);
 	}
 	return status;
 }
 
+/* echo's > and >> go through fopen and fprintf. */
 int write_text(const char *path_arg, const char *text, int append)
 {
 	char path[FS_PATH_MAX + 1];
 	if (resolve("echo", path_arg, path))
 		return 1;
-	int64_t fd = fs_open(path, FS_O_CREAT | FS_O_WRITE | (append ? FS_O_APPEND : FS_O_TRUNC));
-	if (fd < 0)
-		return report("echo", path_arg, (enum err)-fd);
-	int64_t n = fs_write(fd, text, strlen(text));
-	fs_close(fd);
-	return n < 0 ? report("echo", path_arg, (enum err)-n) : 0;
+	FILE *f = fopen(path, append ? "a" : "w");
+	if (!f)
+		return report("echo", path_arg, file_error());
+	int bad = fprintf(f, "%s", text) < 0;
+	bad |= fclose(f) != 0;
+	return bad ? report("echo", path_arg, file_error()) : 0;
 }
 
 /* Deterministic content: the tests compute the same bytes on the host. */
