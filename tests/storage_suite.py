@@ -125,6 +125,31 @@ def guest_writes(res, tmp, block_size):
     res.report("File not found" in gone, f"storage/{tag}-removed-file-gone")
 
 
+def offsets_and_triple_indirect(res, tmp):
+    """Writes at chosen offsets, holes, and a file reaching past the double
+    indirect blocks (with 1 KiB blocks those end at 64 MiB + 268 KiB)."""
+    image = os.path.join(tmp, "offsets.img")
+    make_image(image, 1024, 8, {})
+    base = bytearray(pattern(40000, 9))
+    cmds = ["write /f 40000 9"]
+    rnd = __import__("random").Random(11)
+    for _ in range(6):
+        off, text = rnd.randrange(0, 45000), "".join(rnd.choice("abcxyz") for _ in range(rnd.randrange(1, 30)))
+        cmds.append(f"poke /f {off} {text}")
+        end = off + len(text)
+        if end > len(base):
+            base += bytes(end - len(base))
+        base[off:end] = text.encode()
+    far = 70 * 1024 * 1024
+    cmds += [f"poke /sparse {far} triple", f"peek /sparse {far} 6", "peek /sparse 1000 4", "stat /sparse"]
+    code, out = guest(image, cmds)
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/offsets-e2fsck-clean", report[-500:])
+    res.report(dump(image, "/f") == bytes(base), "storage/writes-at-random-offsets")
+    res.report("747269706c65\n" in out and "\n00000000\n" in out, "storage/triple-indirect-and-holes", out[-300:])
+    res.report(f"{far + 6} bytes" in out, "storage/sparse-size")
+
+
 def full_disk(res, tmp):
     image = os.path.join(tmp, "full.img")
     make_image(image, 1024, 1, {"a": b"a"})
@@ -214,5 +239,6 @@ def storage_suite(res):
         host_files_read_back(res, tmp)
         guest_writes(res, tmp, 1024)
         guest_writes(res, tmp, 4096)
+        offsets_and_triple_indirect(res, tmp)
         full_disk(res, tmp)
         corrupt(res, tmp)

@@ -380,3 +380,44 @@ int cmd_fsbench(int argc, char **argv)
 	}
 	return 0;
 }
+
+/* poke FILE OFFSET TEXT: write TEXT at OFFSET (holes before it stay holes). */
+int cmd_poke(int argc, char **argv)
+{
+	char path[FS_PATH_MAX + 1];
+	uint64_t off;
+	if (argc != 4 || parse_number(argv[2], &off))
+		return usage("poke FILE OFFSET TEXT");
+	if (resolve("poke", argv[1], path))
+		return 1;
+	int64_t fd = fs_open(path, FS_O_CREAT | FS_O_WRITE), k;
+	if (fd < 0)
+		return report("poke", argv[1], (enum err)-fd);
+	if ((k = fs_seek(fd, (int64_t)off, 0)) >= 0)
+		k = fs_write(fd, argv[3], strlen(argv[3]));
+	fs_close(fd);
+	return k < 0 ? report("poke", argv[1], (enum err)-k) : 0;
+}
+
+/* peek FILE OFFSET LEN: print LEN bytes from OFFSET, as hex. */
+int cmd_peek(int argc, char **argv)
+{
+	char path[FS_PATH_MAX + 1], buf[FS_DATA_MAX];
+	uint64_t off, len;
+	if (argc != 4 || parse_number(argv[2], &off) || parse_number(argv[3], &len) || len > sizeof buf)
+		return usage("peek FILE OFFSET LEN (LEN <= 496)");
+	if (resolve("peek", argv[1], path))
+		return 1;
+	int64_t fd = fs_open(path, 0), k;
+	if (fd < 0)
+		return report("peek", argv[1], (enum err)-fd);
+	if ((k = fs_seek(fd, (int64_t)off, 0)) >= 0)
+		k = fs_read(fd, buf, len);
+	fs_close(fd);
+	if (k < 0)
+		return report("peek", argv[1], (enum err)-k);
+	for (int64_t i = 0; i < k; i++)
+		printf("%02x", (uint8_t)buf[i]);
+	printf("\n");
+	return 0;
+}

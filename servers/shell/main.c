@@ -272,6 +272,8 @@ static const struct command {
 	{ "sync", "write every changed block to the disk", cmd_sync },
 	{ "cd", "cd [DIR]: change directory", cmd_cd },
 	{ "pwd", "print the current directory", cmd_pwd },
+	{ "poke", "poke FILE OFFSET TEXT: write TEXT at OFFSET", cmd_poke },
+	{ "peek", "peek FILE OFFSET LEN: show LEN bytes at OFFSET in hex", cmd_peek },
 	{ "fsbench", "fsbench BYTES: time a sequential write and read", cmd_fsbench },
 	{ "poweroff", "stop the machine", cmd_poweroff },
 };

@@ -32,5 +32,7 @@ int cmd_sync(int argc, char **argv);
 int cmd_cd(int argc, char **argv);
 int cmd_pwd(int argc, char **argv);
 int cmd_fsbench(int argc, char **argv);
+int cmd_poke(int argc, char **argv);
+int cmd_peek(int argc, char **argv);
 
 #endif

@@ -189,9 +189,14 @@ TEST(thread_name_and_state)
 	CHECK_EQ(r[3], 0x74736574);
 }
 
-static void delete_self(uint64_t tcb)
+static volatile cptr_t self_tcb;
+
+static void delete_self(uint64_t unused)
 {
-	cnode_delete(SLOT_CNODE, tcb);
+	(void)unused;
+	while (!self_tcb)   /* its slot is known only once child_start returns */
+		sys_yield();
+	cnode_delete(SLOT_CNODE, self_tcb);
 	counter = 999;   /* never reached: the thread is gone */
 }
 
@@ -200,8 +205,9 @@ TEST(thread_deletes_its_own_tcb)
 	struct child c;
 	uint64_t before = thread_count();
 	counter = 0;
+	self_tcb = 0;
 	child_start(&c, delete_self, 0, TEST_PRIO, 0);
-	c.th.arg = c.tcb;   /* read when it first runs */
+	self_tcb = c.tcb;
 	spin_yield(3);
 	CHECK_EQ(counter, 0);
 	CHECK_EQ(thread_count(), before);
