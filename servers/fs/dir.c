@@ -40,34 +40,72 @@ static uint8_t *dir_block(uint32_t dir, struct inode *in, uint32_t i, uint32_t *
 	return bread(*b, e);
 }
 
-enum err dir_lookup(uint32_t dir, const char *name, uint32_t len, uint32_t *ino)
+/* Visit every entry of every block of a directory, in order, until the
+ * visitor returns nonzero (then *hit is set). Entries are checked first. */
+struct visit {
+	const char *name;
+	uint32_t len, ino, need;
+	uint8_t type;
+};
+typedef int (*visitor)(uint8_t *blk, uint32_t b, uint32_t off, struct dirent *d, struct dirent *prev,
+		       struct visit *v);
+
+static enum err dir_scan(uint32_t dir, struct inode *in, visitor fn, struct visit *v, int *hit)
 {
-	struct inode in;
-	enum err e = dir_inode(dir, &in);
-	if (e)
-		return e;
-	for (uint32_t i = 0; i < in.size / fs.block_size; i++) {
+	enum err e;
+	*hit = 0;
+	for (uint32_t i = 0; i < in->size / fs.block_size; i++) {
 		uint32_t b;
-		uint8_t *blk = dir_block(dir, &in, i, &b, &e);
+		uint8_t *blk = dir_block(dir, in, i, &b, &e);
 		if (!blk) {
 			if (e)
 				return e;
 			continue;
 		}
+		struct dirent *prev = NULL;
 		for (uint32_t off = 0; off < fs.block_size;) {
 			struct dirent *d = entry_at(blk, off);
 			if (!d)
 				return E_CORRUPT;
-			if (d->inode && d->name_len == len && !memcmp(d->name, name, len)) {
-				if (d->inode > fs.inodes)
-					return E_CORRUPT;
-				*ino = d->inode;
+			if (fn(blk, b, off, d, prev, v)) {
+				*hit = 1;
 				return E_OK;
 			}
+			prev = d;
 			off += d->rec_len;
 		}
 	}
-	return E_NOT_FOUND;
+	return E_OK;
+}
+
+static int named(struct dirent *d, const struct visit *v)
+{
+	return d->inode && d->name_len == v->len && !memcmp(d->name, v->name, v->len);
+}
+
+static int match(uint8_t *blk, uint32_t b, uint32_t off, struct dirent *d, struct dirent *prev, struct visit *v)
+{
+	(void)blk, (void)b, (void)off, (void)prev;
+	if (!named(d, v))
+		return 0;
+	v->ino = d->inode;
+	return 1;
+}
+
+enum err dir_lookup(uint32_t dir, const char *name, uint32_t len, uint32_t *ino)
+{
+	struct inode in;
+	struct visit v = { name, len, 0, 0, 0 };
+	int hit;
+	enum err e = dir_inode(dir, &in);
+	if (e || (e = dir_scan(dir, &in, match, &v, &hit)))
+		return e;
+	if (!hit)
+		return E_NOT_FOUND;
+	if (v.ino > fs.inodes)
+		return E_CORRUPT;
+	*ino = v.ino;
+	return E_OK;
 }
 
 enum err dir_next(uint32_t dir, uint64_t *pos, uint32_t *ino, uint8_t *type, char *name, uint32_t *len)
@@ -166,42 +204,37 @@ static enum err touch_dir(uint32_t dir, struct inode *in)
 	return inode_write(dir, in);
 }
 
+/* Room for the new entry: the slack after a live entry, or a free one. */
+static int place(uint8_t *blk, uint32_t b, uint32_t off, struct dirent *d, struct dirent *prev, struct visit *v)
+{
+	(void)prev;
+	uint32_t used = d->inode ? ENTRY_LEN(d->name_len) : 0;
+	if (d->rec_len - used < v->need)
+		return 0;
+	if (used) {   /* split off the slack */
+		struct dirent *n = (struct dirent *)(blk + off + used);
+		n->rec_len = (uint16_t)(d->rec_len - used);
+		d->rec_len = (uint16_t)used;
+		d = n;
+	}
+	fill_entry(d, v->ino, v->name, v->len, v->type);
+	bdirty(b);
+	return 1;
+}
+
 static enum err add_entry(uint32_t dir, const char *name, uint32_t len, uint32_t ino, uint8_t type)
 {
 	struct inode in;
-	uint32_t need = ENTRY_LEN(len), b, nblocks;
+	struct visit v = { name, len, ino, ENTRY_LEN(len), type };
+	uint32_t b;
+	int hit;
 	enum err e = dir_inode(dir, &in);
-	if (e)
+	if (e || (e = dir_scan(dir, &in, place, &v, &hit)))
 		return e;
-	nblocks = in.size / fs.block_size;
-	for (uint32_t i = 0; i < nblocks; i++) {
-		uint8_t *blk = dir_block(dir, &in, i, &b, &e);
-		if (!blk) {
-			if (e)
-				return e;
-			continue;
-		}
-		for (uint32_t off = 0; off < fs.block_size;) {
-			struct dirent *d = entry_at(blk, off);
-			if (!d)
-				return E_CORRUPT;
-			uint32_t used = d->inode ? ENTRY_LEN(d->name_len) : 0;
-			if (d->rec_len - used >= need) {
-				if (used) {   /* split off the slack */
-					struct dirent *n = (struct dirent *)(blk + off + used);
-					n->rec_len = (uint16_t)(d->rec_len - used);
-					d->rec_len = (uint16_t)used;
-					d = n;
-				}
-				fill_entry(d, ino, name, len, type);
-				bdirty(b);
-				return touch_dir(dir, &in);
-			}
-			off += d->rec_len;
-		}
-	}
+	if (hit)
+		return touch_dir(dir, &in);
 	/* no room: a new block holding just this entry */
-	if ((e = bmap(dir, &in, nblocks, 1, &b))) {
+	if ((e = bmap(dir, &in, in.size / fs.block_size, 1, &b))) {
 		touch_dir(dir, &in);   /* keep whatever bmap allocated on the record */
 		return e;
 	}
@@ -216,38 +249,29 @@ static enum err add_entry(uint32_t dir, const char *name, uint32_t len, uint32_t
 	return touch_dir(dir, &in);
 }
 
+static int unlink_entry(uint8_t *blk, uint32_t b, uint32_t off, struct dirent *d, struct dirent *prev,
+			struct visit *v)
+{
+	(void)blk, (void)off;
+	if (!named(d, v))
+		return 0;
+	if (prev)
+		prev->rec_len = (uint16_t)(prev->rec_len + d->rec_len);
+	else
+		d->inode = 0;
+	bdirty(b);
+	return 1;
+}
+
 static enum err remove_entry(uint32_t dir, const char *name, uint32_t len)
 {
 	struct inode in;
+	struct visit v = { name, len, 0, 0, 0 };
+	int hit;
 	enum err e = dir_inode(dir, &in);
-	if (e)
+	if (e || (e = dir_scan(dir, &in, unlink_entry, &v, &hit)))
 		return e;
-	for (uint32_t i = 0; i < in.size / fs.block_size; i++) {
-		uint32_t b;
-		uint8_t *blk = dir_block(dir, &in, i, &b, &e);
-		if (!blk) {
-			if (e)
-				return e;
-			continue;
-		}
-		struct dirent *prev = NULL;
-		for (uint32_t off = 0; off < fs.block_size;) {
-			struct dirent *d = entry_at(blk, off);
-			if (!d)
-				return E_CORRUPT;
-			if (d->inode && d->name_len == len && !memcmp(d->name, name, len)) {
-				if (prev)
-					prev->rec_len = (uint16_t)(prev->rec_len + d->rec_len);
-				else
-					d->inode = 0;
-				bdirty(b);
-				return touch_dir(dir, &in);
-			}
-			prev = d;
-			off += d->rec_len;
-		}
-	}
-	return E_NOT_FOUND;
+	return hit ? touch_dir(dir, &in) : E_NOT_FOUND;
 }
 
 static void new_inode(struct inode *in, uint16_t mode, uint16_t links)
