@@ -148,15 +148,15 @@ enum err fs_rename(const char *from, const char *to)
 
 enum err fs_sync(void) { return INVOKE0(fs_cap(), FS_SYNC); }
 
-enum err fs_statfs(uint64_t res[6])
+enum err fs_statfs(uint64_t res[10])
 {
 	uint64_t r[MSG_MAX_WORDS];
 	unsigned n = 0;
 	enum err e = invoke(fs_cap(), FS_STATFS, 0, 0, r, &n);
-	if (!e && n < 6)
+	if (!e && n < 10)
 		e = E_INVALID_ARGUMENT;
 	if (!e)
-		memcpy(res, r, 6 * sizeof *r);
+		memcpy(res, r, 10 * sizeof *r);
 	return e;
 }
 

@@ -22,7 +22,9 @@ enum fs_label {
 	FS_RENAME,     /* mr0 old length, mr1 new length, mr2.. old then new */
 	FS_SYNC,       /* write every changed block to the disk */
 	FS_STATFS,     /* -> mr0 block size, mr1 blocks, mr2 free blocks, mr3 inodes,
-	                  mr4 free inodes, mr5 read-only (0/1) */
+	                  mr4 free inodes, mr5 read-only (0/1); the block requests so far:
+	                  mr6 bytes read, mr7 rdtime ticks reading, mr8 bytes written,
+	                  mr9 ticks writing (the driver's throughput as the server sees it) */
 };
 
 #define FS_O_CREAT  1

@@ -38,14 +38,21 @@ uint64_t disk_bytes(void) { return capacity_sectors * BLK_SECTOR; }
 int disk_read_only(void) { return read_only; }
 void disk_set_block_size(uint32_t b) { bs = b; }
 
+static uint64_t io_stats[4];   /* bytes read, ticks reading, bytes written, ticks writing */
+
+void disk_stats(uint64_t out[4]) { memcpy(out, io_stats, sizeof io_stats); }
+
 static enum err transfer(uint64_t label, int i, uint32_t block)
 {
-	uint64_t sector = (uint64_t)block * (bs / BLK_SECTOR);
+	uint64_t sector = (uint64_t)block * (bs / BLK_SECTOR), t0 = rdtime();
 	enum err e;
 	if (sector + bs / BLK_SECTOR > capacity_sectors)
 		return E_CORRUPT;   /* a block number past the end of the disk */
 	while ((e = INVOKE(blk, label, sector, bs / BLK_SECTOR, cache_pa + (uint64_t)i * BUF)) == E_IN_USE)
 		sys_yield();   /* the driver's queue is full */
+	uint64_t *s = &io_stats[label == BLK_WRITE ? 2 : 0];
+	s[0] += bs;
+	s[1] += rdtime() - t0;
 	return e;
 }
 

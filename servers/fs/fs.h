@@ -26,6 +26,7 @@ uint8_t *bread(uint32_t block, enum err *e);   /* NULL on error */
 void bdirty(uint32_t block);
 enum err bzero_new(uint32_t block);
 enum err disk_sync(void);
+void disk_stats(uint64_t out[4]);
 
 /* ext2.c */
 struct inode {

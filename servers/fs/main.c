@@ -216,7 +216,8 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 		res[3] = fs.inodes;
 		res[4] = fs.free_inodes;
 		res[5] = (uint64_t)fs.read_only;
-		*nres = 6;
+		disk_stats(&res[6]);
+		*nres = 10;
 		return E_OK;
 	default:
 		return E_INVALID_ARGUMENT;

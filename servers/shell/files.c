@@ -291,7 +291,7 @@ int cmd_stat(int argc, char **argv)
 
 int cmd_df(int argc, char **argv)
 {
-	uint64_t r[6];
+	uint64_t r[10];
 	(void)argc, (void)argv;
 	enum err e = fs_statfs(r);
 	if (e)
@@ -344,7 +344,10 @@ int cmd_fsbench(int argc, char **argv)
 	const char *path = "/fsbench.tmp";
 	if (argc != 2 || parse_number(argv[1], &size) || size < 4096 || size > (64u << 20))
 		return usage("fsbench BYTES (4096..64 MiB)");
+	uint64_t io0[10], io1[10];
 	memset(buf, 0x5a, sizeof buf);
+	if (fs_statfs(io0))
+		memset(io0, 0, sizeof io0);
 	int64_t fd = fs_open(path, FS_O_CREAT | FS_O_WRITE | FS_O_TRUNC);
 	if (fd < 0)
 		return report("fsbench", path, (enum err)-fd);
@@ -369,6 +372,8 @@ int cmd_fsbench(int argc, char **argv)
 	t[2] = rdtime(), n[2] = rdinstret();
 	fs_close(fd);
 	fs_unlink(path);
+	if (fs_statfs(io1))
+		memcpy(io1, io0, sizeof io1);
 	if (e)
 		return report("fsbench", "sync", e);
 	for (int i = 0; i < 2; i++) {
@@ -377,6 +382,12 @@ int cmd_fsbench(int argc, char **argv)
 		printf("fsbench: %s %llu bytes in 4 KiB operations: %llu.%02llu MB/s, %llu instructions/KiB\n",
 		       i ? "read" : "write", (unsigned long long)size, (unsigned long long)(kbps / 1000),
 		       (unsigned long long)(kbps % 1000 / 10), (unsigned long long)((n[i + 1] - n[i]) / (size / 1024)));
+	}
+	for (int i = 0; i < 2; i++) {   /* the block requests the server made meanwhile */
+		uint64_t bytes = io1[6 + 2 * i] - io0[6 + 2 * i], ticks = io1[7 + 2 * i] - io0[7 + 2 * i];
+		uint64_t kbps = ticks ? bytes * libsys_timebase_hz / ticks / 1000 : 0;
+		printf("fsbench: driver %s %llu bytes: %llu.%02llu MB/s\n", i ? "writes" : "reads",
+		       (unsigned long long)bytes, (unsigned long long)(kbps / 1000), (unsigned long long)(kbps % 1000 / 10));
 	}
 	return 0;
 }
