@@ -58,6 +58,13 @@ enum err sup_run(const char *name, uint64_t *how, uint64_t *status)
 	return e;
 }
 
+enum err sup_inject(const char *name)
+{
+	uint64_t w[2];
+	pack_name(name, w);
+	return invoke(task.supervisor, SUP_INJECT, 2, w, 0, 0);
+}
+
 enum err sup_power_off(void)
 {
 	return INVOKE0(task.supervisor, SUP_POWER_OFF);

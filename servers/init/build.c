@@ -93,19 +93,58 @@ static struct stask *server_of(int svc)
 	return NULL;
 }
 
-/* Endpoints of the services each task may call, badged with its id. */
-static enum err connect(struct stask *s)
+/* Endpoints of the services each task may call, badged with its id
+ * (only service `only`, if it is not -1). */
+static enum err connect(struct stask *s, int only)
 {
 	for (int svc = 0; svc < SVC_COUNT; svc++) {
 		struct stask *server = server_of(svc);
-		if (!(s->desc->calls & (1u << svc)) || !server)
+		if (!(s->desc->calls & (1u << svc)) || !server || server->state != TASK_RUNNING ||
+		    (only >= 0 && svc != only))
 			continue;
+		cnode_delete(s->cnode, TSLOT_SVC(svc));   /* a cap to a dead server's endpoint */
 		enum err e = cnode_mint(s->cnode, TSLOT_SVC(svc), TSLOT_CNODE, server->service,
 					RIGHT_WRITE | RIGHT_GRANT, s->id);
 		if (e)
 			return e;
 	}
 	return E_OK;
+}
+
+/* Our own console, to report on the others. */
+static void connect_console(void)
+{
+	struct stask *console = server_of(SVC_CONSOLE);
+	if (!console || console->state != TASK_RUNNING)
+		return;
+	if (!task.console)
+		task.console = slot_alloc();
+	cnode_delete(TSLOT_CNODE, task.console);
+	if (cnode_mint(TSLOT_CNODE, task.console, TSLOT_CNODE, console->service, RIGHT_WRITE, MM_SUPERVISOR_BADGE))
+		task.console = 0;
+}
+
+/* A described task that died starts again from its pristine image, and
+ * everyone who may call it gets a fresh cap to its new endpoint. */
+enum err restart_task(struct stask *s)
+{
+	const struct task_desc *d = s->desc;
+	enum err e;
+	s->state = TASK_RUNNING;
+	s->restarts++;
+	s->service = s->ntfn = 0;
+	if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d)) ||
+	    (e = connect(s, -1))) {
+		s->state = TASK_DEAD;
+		return e;
+	}
+	for (unsigned i = 0; i < nstasks && d->serves >= 0; i++)
+		if (&stasks[i] != s && stasks[i].desc && stasks[i].state == TASK_RUNNING &&
+		    (e = connect(&stasks[i], d->serves)))
+			return e;
+	if (d->serves == SVC_CONSOLE)
+		connect_console();
+	return tcb_resume(s->tcb);
 }
 
 enum err build_system(void)
@@ -124,15 +163,9 @@ enum err build_system(void)
 		}
 	}
 	for (unsigned i = 0; i < nstasks; i++)
-		if ((e = connect(&stasks[i])))
+		if ((e = connect(&stasks[i], -1)))
 			return e;
-	/* our own console, to report on the others */
-	struct stask *console = server_of(SVC_CONSOLE);
-	if (console) {
-		cptr_t c = slot_alloc();
-		if (cnode_mint(TSLOT_CNODE, c, TSLOT_CNODE, console->service, RIGHT_WRITE, MM_SUPERVISOR_BADGE) == E_OK)
-			task.console = c;
-	}
+	connect_console();
 	for (unsigned i = 0; i < nstasks; i++)
 		if ((e = tcb_resume(stasks[i].tcb)))
 			return e;

@@ -34,10 +34,15 @@ static int handle_fault(uint64_t id, const struct sysret *r)
 		return 0;
 	if ((type == FAULT_VM_READ || type == FAULT_VM_WRITE) && INVOKE(task.mm, MM_FAULT, id, addr) == E_OK)
 		return 1;
+	/* end it first: if it was the console, we must not wait on it to print */
+	end_task(s, TASK_DEAD, type);
 	printf("init: task %s crashed: %s at pc 0x%llx, address 0x%llx\n", s->name,
 	       type < sizeof fault_names / sizeof fault_names[0] ? fault_names[type] : "fault",
 	       (unsigned long long)pc, (unsigned long long)addr);
-	end_task(s, TASK_DEAD, type);
+	if (s->desc && s->restarts < MAX_RESTARTS) {
+		enum err e = restart_task(s);
+		printf("init: restarting %s: %s\n", s->name, e ? err_name(e) : "done");
+	}
 	return 0;
 }
 
@@ -130,6 +135,16 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 		end_task(t, TASK_KILLED, 0);
 		*deferred = t == s;
 		return E_OK;
+	case SUP_INJECT: {
+		unpack_name(r->mr, name);
+		if (!(t = stask_by_name(name)))
+			return E_NOT_FOUND;
+		if (t == s)
+			return E_ILLEGAL_OPERATION;
+		uint64_t regs[3] = { 1, 1, 0 };   /* resume, one register: pc = 0 */
+		enum err e = tcb_suspend(t->tcb);
+		return e ? e : invoke(t->tcb, TCB_WRITE_REGISTERS, 3, regs, 0, 0);
+	}
 	case SUP_POWER_OFF:
 		printf("init: power off\n");
 		fflush(stdout);

@@ -160,6 +160,20 @@ int parse_number(const char *s, uint64_t *v)
 	return *end ? -1 : 0;
 }
 
+static int cmd_inject(int argc, char **argv)
+{
+	if (argc != 2) {
+		printf("inject: usage: inject NAME\n");
+		return 1;
+	}
+	enum err e = sup_inject(argv[1]);
+	if (e == E_NOT_FOUND)
+		printf("inject: %s: no such task\n", argv[1]);
+	else if (e)
+		printf("inject: %s: %s\n", argv[1], err_name(e));
+	return e != E_OK;
+}
+
 static int cmd_sleep(int argc, char **argv)
 {
 	uint64_t ms;
@@ -253,6 +267,7 @@ static const struct command {
 	{ "mem", "free memory, and memory used per task", cmd_mem },
 	{ "uptime", "time since boot", cmd_uptime },
 	{ "kill", "kill NAME: stop a task", cmd_kill },
+	{ "inject", "inject NAME: make a task fault, as a bug would (it is restarted)", cmd_inject },
 	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },
 	{ "run", "run PROGRAM: start a program of the boot image, wait for it", cmd_run },
 	{ "conbench", "conbench N: time N one-byte console writes", cmd_conbench },
