@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's commands. ./do.sh run | test | debug | bench
+# The project's commands. ./do.sh run | test | debug | bench | fuzz
 # Each installs what is missing (as root, with apt-get), configures Meson
 # and builds with Ninja before it does its job.
 set -euo pipefail
@@ -87,6 +87,11 @@ bench)
 	build
 	exec "$PYTHON" tests/run_bench.py "$@"
 	;;
+fuzz)
+	shift || true
+	build
+	exec "$PYTHON" tests/run_fuzz.py "$@"
+	;;
 debug)
 	build
 	image=${2:-run}
@@ -100,7 +105,8 @@ debug)
 		-ex "target remote localhost:1234"
 	;;
 *)
-	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | debug [run|test|bench]" >&2
+	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | debug [run|test|bench|fuzz]" >&2
+	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] | fuzz --image [--count M] [--seed S]" >&2
 	exit 2
 	;;
 esac
