@@ -65,6 +65,11 @@ enum err sup_inject(const char *name)
 	return invoke(task.supervisor, SUP_INJECT, 2, w, 0, 0);
 }
 
+enum err sup_audit(uint64_t *breaches)
+{
+	return call(task.supervisor, SUP_AUDIT, 0, 0, breaches, 1);
+}
+
 enum err sup_power_off(void)
 {
 	return INVOKE0(task.supervisor, SUP_POWER_OFF);

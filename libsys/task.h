@@ -35,6 +35,7 @@ enum err sup_kill(const char *name);
 enum err sup_run(const char *name, uint64_t *how, uint64_t *status);
 enum err sup_power_off(void);
 enum err sup_inject(const char *name);
+enum err sup_audit(uint64_t *breaches);
 void pack_name(const char *s, uint64_t w[2]);
 void unpack_name(const uint64_t w[2], char out[16]);
 

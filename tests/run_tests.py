@@ -15,6 +15,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import system_suite  # noqa: E402
 import storage_suite  # noqa: E402
+import fuzz_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -120,6 +121,7 @@ def main():
     system_suite.shell_suite(res)
     system_suite.piped_suite(res)
     storage_suite.storage_suite(res)
+    fuzz_suite.fuzz_suite(res)
     print(f"{res.passed} passed, {res.failed} failed")
     return 1 if res.failed else 0
 

@@ -138,6 +138,15 @@ def faults_and_isolation(res, c):
     res.report(c.run("echo alive") == "alive\n", "system/shell-survives-hog")
     out = c.run("run intruder")
     res.report("intruder: exit status 3 (empty slot)" in out, "system/undescribed-program-cannot-reach-uart", out)
+    out = c.run("audit")
+    lines = re.findall(r"^audit: (\S+)\s+memory=(\S+) device=(\S+) irq=(\S+) endpoint=(\S+) power-off=(\S+)$",
+                       out, re.M)
+    res.report({"uart", "virtio-blk", "fs", "shell"} <= {l[0] for l in lines} and
+               "audit: 0 breaches" in out and not any("BREACH" in " ".join(l) for l in lines),
+               "system/capability-matrix-no-breach", out)
+    row = {l[0]: l[1:] for l in lines}
+    res.report(row.get("shell") == ("none", "none", "none", "described", "none") and
+               row.get("uart", ("",) * 5)[1:3] == ("described", "described"), "system/capability-matrix-rows", out)
     out = c.run("inject fs")
     res.report("task fs crashed: execute fault at pc 0x0" in out and "restarting fs: done" in out,
                "system/injected-fault-reported-and-restarted", out)

@@ -16,6 +16,9 @@ enum supervisor_label {
 	                        and this one -> mr0 how it ended (task_state),
 	                        mr1 exit status or fault type, when it ends */
 	SUP_EXIT,            /* mr0 status: the calling task ends (any task may) */
+	SUP_AUDIT,           /* the capability matrix: every task's CSpace checked
+	                        against its description, printed on the console
+	                        -> mr0 breaches found */
 	SUP_INJECT,          /* mr0..1 name: fault injection. The task is made to jump
 	                        to address 0, so it faults as a bug would; a described
 	                        task is then restarted (at most MAX_RESTARTS times) */

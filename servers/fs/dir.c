@@ -32,11 +32,16 @@ static enum err dir_inode(uint32_t dir, struct inode *in)
 	return in->size % fs.block_size ? E_CORRUPT : E_OK;
 }
 
-/* The i-th block of a directory in the cache (NULL and *b = 0 for a hole). */
+/* The i-th block of a directory in the cache. Directories have no holes:
+ * one means a corrupt inode (and would let a bad size make us walk 4 GiB). */
 static uint8_t *dir_block(uint32_t dir, struct inode *in, uint32_t i, uint32_t *b, enum err *e)
 {
-	if ((*e = bmap(dir, in, i, 0, b)) || !*b)
+	if ((*e = bmap(dir, in, i, 0, b)))
 		return NULL;
+	if (!*b) {
+		*e = E_CORRUPT;
+		return NULL;
+	}
 	return bread(*b, e);
 }
 

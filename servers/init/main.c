@@ -135,6 +135,10 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 		end_task(t, TASK_KILLED, 0);
 		*deferred = t == s;
 		return E_OK;
+	case SUP_AUDIT:
+		res[0] = audit_all();
+		*nres = 1;
+		return E_OK;
 	case SUP_INJECT: {
 		unpack_name(r->mr, name);
 		if (!(t = stask_by_name(name)))

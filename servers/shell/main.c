@@ -174,6 +174,17 @@ static int cmd_inject(int argc, char **argv)
 	return e != E_OK;
 }
 
+static int cmd_audit(int argc, char **argv)
+{
+	uint64_t breaches;
+	(void)argc, (void)argv;
+	fflush(stdout);
+	enum err e = sup_audit(&breaches);
+	if (e)
+		printf("audit: %s\n", err_name(e));
+	return e || breaches;
+}
+
 static int cmd_sleep(int argc, char **argv)
 {
 	uint64_t ms;
@@ -267,6 +278,7 @@ static const struct command {
 	{ "mem", "free memory, and memory used per task", cmd_mem },
 	{ "uptime", "time since boot", cmd_uptime },
 	{ "kill", "kill NAME: stop a task", cmd_kill },
+	{ "audit", "the capability matrix: what each task could reach", cmd_audit },
 	{ "inject", "inject NAME: make a task fault, as a bug would (it is restarted)", cmd_inject },
 	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },
 	{ "run", "run PROGRAM: start a program of the boot image, wait for it", cmd_run },
