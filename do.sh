@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 FIRMWARE=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 PACKAGES="qemu-system-misc gcc-riscv64-linux-gnu opensbi meson ninja-build picolibc-riscv64-unknown-elf
-e2fsprogs gdb-multiarch python3-pexpect device-tree-compiler"
+e2fsprogs gdb-multiarch python3-pexpect device-tree-compiler clang libclang-rt-14-dev"
 PYTHON=/usr/bin/python3
 
 ensure_tools() {
@@ -19,6 +19,9 @@ ensure_tools() {
 	[ -f "$FIRMWARE" ] || missing=1
 	[ -d /usr/lib/picolibc/riscv64-unknown-elf ] || missing=1
 	[ -x "$PYTHON" ] || missing=1
+	"$PYTHON" -c 'import pexpect' 2>/dev/null || missing=1
+	command -v clang >/dev/null || missing=1
+	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing=1
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" = 0 ]; then
 		echo "do.sh: installing packages: $(echo $PACKAGES)" >&2
@@ -90,6 +93,10 @@ bench)
 fuzz)
 	shift || true
 	build
+	if [ "${1:-}" = "--host" ]; then   # the file server's ext2 code under libFuzzer
+		shift
+		exec tests/run_host_fuzz.sh "$@"
+	fi
 	exec "$PYTHON" tests/run_fuzz.py "$@"
 	;;
 debug)
@@ -107,6 +114,7 @@ debug)
 *)
 	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | debug [run|test|bench|fuzz]" >&2
 	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] | fuzz --image [--count M] [--seed S]" >&2
+	echo "       $0 fuzz --host [libFuzzer options]" >&2
 	exit 2
 	;;
 esac

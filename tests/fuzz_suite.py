@@ -1,5 +1,8 @@
 """The fuzzers in the test suite: the same seed gives the same syscall run,
 and 200 mutated disk images harm nothing but the file server."""
+import os
+import subprocess
+
 import run_fuzz
 
 
@@ -17,3 +20,7 @@ def fuzz_suite(res):
     res.report(r["fs_error_answers"] > 0, "fuzz/images-give-errors", str(r))
     print(f"# 200 mutated images: {r['seconds']} s, fs crashes {r['fs_crashes']}, "
           f"error answers {r['fs_error_answers']}")
+    p = subprocess.run([os.path.join(run_fuzz.system_suite.ROOT, "tests", "run_host_fuzz.sh"), "-runs=20000",
+                        "-seed=1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = p.stdout.decode(errors="replace")
+    res.report(p.returncode == 0 and "Done 20000 runs" in out, "fuzz/host-libfuzzer-ext2", out[-800:])

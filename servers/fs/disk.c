@@ -3,6 +3,7 @@
  * recently used buffers are reused; dirty ones are written back then,
  * and all of them on sync. */
 #include "fs.h"
+#include "task.h"
 #include "../../include/proto/mm.h"
 
 #define CACHE_BLOCKS 64
@@ -15,7 +16,7 @@ static int read_only;
 static uint32_t bs = 1024;
 static struct { uint32_t block; int valid, dirty; uint64_t used; } ent[CACHE_BLOCKS];
 
-enum err disk_init(cptr_t blk_cap)
+enum err disk_init(uint64_t blk_cap)
 {
 	uint64_t r[MSG_MAX_WORDS];
 	unsigned n = 0;

@@ -3,6 +3,7 @@
  * request gets an error; so does everything if the disk did not mount. */
 #include <stdio.h>
 #include "fs.h"
+#include "task.h"
 
 #define MAX_OPEN 64
 

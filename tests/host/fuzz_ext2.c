@@ -1,0 +1,102 @@
+/* libFuzzer harness for the file server's ext2 code, built for the host
+ * (tests/run_host_fuzz.sh): the input is a disk image; the harness mounts
+ * it with the server's own ext2.c and dir.c and walks, reads and changes
+ * it as a client would. Memory errors (ASan) and undefined behaviour
+ * (UBSan) are findings; errors returned are not. This file stands in for
+ * servers/fs/disk.c: the "disk" is the input, copied. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../servers/fs/fs.h"
+
+#define MAX_DISK (256 * 1024)
+
+static uint8_t disk[MAX_DISK];
+static uint64_t disk_size;
+static uint32_t bs = 1024;
+
+enum err disk_init(uint64_t blk) { (void)blk; return E_OK; }
+uint64_t disk_bytes(void) { return disk_size; }
+int disk_read_only(void) { return 0; }
+void disk_set_block_size(uint32_t b) { bs = b; }
+void bdirty(uint32_t block) { (void)block; }
+enum err disk_sync(void) { return E_OK; }
+void disk_stats(uint64_t out[4]) { memset(out, 0, 4 * sizeof *out); }
+
+enum err disk_read_raw(uint64_t offset, void *buf, uint32_t len)
+{
+	if (offset + len > disk_size)
+		return E_CORRUPT;
+	memcpy(buf, disk + offset, len);
+	return E_OK;
+}
+
+uint8_t *bread(uint32_t block, enum err *e)
+{
+	if ((uint64_t)block * bs + bs > disk_size) {
+		*e = E_CORRUPT;
+		return NULL;
+	}
+	*e = E_OK;
+	return disk + (uint64_t)block * bs;
+}
+
+enum err bzero_new(uint32_t block)
+{
+	enum err e;
+	uint8_t *b = bread(block, &e);
+	if (b)
+		memset(b, 0, bs);
+	return e;
+}
+
+static void walk(const char *dir, int depth)
+{
+	uint32_t ino, child, len;
+	uint64_t pos = 0;
+	uint8_t type;
+	char name[FS_NAME_MAX + 1], path[FS_PATH_MAX + 1];
+	if (depth > 4 || path_lookup(dir, &ino))
+		return;
+	for (int n = 0; n < 64 && !dir_next(ino, &pos, &child, &type, name, &len) && len; n++) {
+		struct inode in;
+		name[len] = 0;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") ? dir : "", name);
+		if (path_lookup(path, &child) || inode_read(child, &in))
+			continue;
+		if (is_dir(&in)) {
+			walk(path, depth + 1);
+		} else {
+			static uint8_t buf[8192];
+			uint32_t got;
+			file_read(child, &in, 0, buf, sizeof buf, &got);
+			file_read(child, &in, 70000, buf, 100, &got);
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint32_t ino;
+	struct inode in;
+	disk_size = size < MAX_DISK ? size : MAX_DISK;
+	memcpy(disk, data, disk_size);
+	memset(&fs, 0, sizeof fs);
+	bs = 1024;
+	if (ext2_mount())
+		return 0;
+	walk("/", 0);
+	/* change it as a client would */
+	if (!fs_create("/new", &ino) && !inode_read(ino, &in)) {
+		file_write(ino, &in, 5000, data, size < 3000 ? (uint32_t)size : 3000);
+		truncate_blocks(ino, &in, 100);
+	}
+	fs_mkdir("/dir");
+	fs_rename("/new", "/dir/moved");
+	fs_unlink("/dir/moved");
+	fs_rmdir("/dir");
+	return 0;
+}
