@@ -148,6 +148,7 @@ void cte_delete(struct cte *slot);
 int cte_remove(struct cte *slot);
 void cte_revoke(struct cte *slot);
 int cap_same_object(const struct cap *a, const struct cap *b);
+int cspace_check(const struct cap *root);
 
 /* cnode.c */
 enum err cnode_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);

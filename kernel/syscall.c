@@ -145,6 +145,16 @@ void syscall_handle(void)
 		do_send(t, slot, nr);
 }
 
+static int in_queue(const struct tcb *t)
+{
+	const struct tqueue *q = t->state == TS_BLOCKED_NOTIFICATION ?
+		&((const struct notification *)t->blocked_on)->q : &((const struct endpoint *)t->blocked_on)->q;
+	for (const struct tcb *u = q->head; u; u = u->qnext)
+		if (u == t)
+			return 1;
+	return 0;
+}
+
 /* Every thread is where its state says: runnable ones queued (or
  * running), blocked ones on an object's queue, callers known to the
  * thread that owes them a reply. Prints what it finds broken. */
@@ -163,6 +173,8 @@ static int threads_check(void)
 			why = "waits for a reply nobody owes";
 		else if (t->state != TS_RUNNABLE && t->in_ready)
 			why = "queued but not runnable";
+		else if (queued && !in_queue(t))
+			why = "not in the queue it is blocked on";
 		if (why) {
 			printk("self-check: thread '%s' (state %d): %s\n", t->name, t->state, why);
 			bad++;
@@ -178,7 +190,7 @@ enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret)
 		printk("kernel: power off\n");
 		sbi_shutdown();
 	case SYSTEM_SELF_CHECK:
-		mr[0] = (uint64_t)(sched_check() + threads_check());
+		mr[0] = (uint64_t)(sched_check() + threads_check() + cspace_check(&current->cspace));
 		*nret = 1;
 		return E_OK;
 	case SYSTEM_THREAD_COUNT: {

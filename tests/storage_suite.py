@@ -187,6 +187,14 @@ def corrupt(res, tmp):
     code, out = guest(image, ["ls /dir", "cat /ok", "echo alive"])
     res.report("ls: /dir: corrupt file system" in out and "\nfine\n" in out and "\nalive\n" in out,
                "storage/corrupt-directory-entry", out[-300:])
+    # found by the image fuzzer: a directory whose size says 2 GiB of holes
+    image = os.path.join(tmp, "dirsize.img")
+    shutil.copy(base, image)
+    subprocess.run([DEBUGFS, "-w", "-R", "sif /dir size 0x7ffffc00", image], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    code, out = guest(image, ["ls /dir", "echo alive"], timeout=60)
+    res.report("ls: /dir: corrupt file system" in out and "\nalive\n" in out, "storage/corrupt-directory-size",
+               out[-300:])
 
 
 def file_commands(res):

@@ -51,7 +51,9 @@ enum invocation {
 	TIMER_CANCEL,
 	/* System */
 	SYSTEM_POWER_OFF,
-	SYSTEM_SELF_CHECK,    /* -> mr0 number of broken kernel invariants */
+	SYSTEM_SELF_CHECK,    /* -> mr0 number of broken kernel invariants: ready queues,
+	                         thread states and queues, the derivation tree of the
+	                         caller's CSpace (printed on the kernel console) */
 	SYSTEM_THREAD_COUNT,  /* -> mr0 number of TCBs that exist */
 	INV_COUNT
 };

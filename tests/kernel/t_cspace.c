@@ -137,9 +137,12 @@ TEST(invoke_unknown_label_fails)
  * guard, so the root consumes 60 bits and the last 4 index a 16-slot
  * CNode stored in it: cptr = (slot of that CNode << 4) | index. */
 static volatile uint64_t lookup_result[2];
+static volatile int configured;
 
 static void two_level_child(uint64_t cptr)
 {
+	while (!configured)   /* a tick may start us before our CSpace is set */
+		sys_yield();
 	lookup_result[0] = sys_nbrecv(cptr).err;
 	lookup_result[1] = sys_nbrecv(cptr ^ 0xf).err;   /* slot 10 of the small CNode: empty */
 }
@@ -151,8 +154,10 @@ TEST(cspace_two_levels)
 	CHECK_OK(INVOKE(SLOT_CNODE, CNODE_MINT, root48, SLOT_CNODE, SLOT_CNODE, RIGHTS_ALL, 0, 48));
 	CHECK_OK(cnode_copy(cn, 5, SLOT_CNODE, ep, RIGHTS_ALL));
 	lookup_result[0] = lookup_result[1] = 99;
+	configured = 0;
 	child_start(&c, two_level_child, (cn << 4) | 5, TEST_PRIO, 0);
 	CHECK_OK(tcb_configure(c.tcb, root48, SLOT_VSPACE, c.buf_frame, (uint64_t)c.buf, 0));
+	configured = 1;
 	spin_yield(5);
 	CHECK_EQ(lookup_result[0], E_WOULD_BLOCK);   /* found the endpoint */
 	CHECK_EQ(lookup_result[1], E_EMPTY_SLOT);
