@@ -1,6 +1,5 @@
 /* An example server, the one docs/adding-a-server.md walks through: it
  * answers HELLO_PING with its argument plus one and counts the calls. */
-#include <stdio.h>
 #include "task.h"
 
 #define HELLO_PING 1
@@ -8,7 +7,7 @@
 int main(uint64_t id)
 {
 	uint64_t calls = 0;
-	printf("hello: task %llu serving\n", (unsigned long long)id);
+	(void)id;
 	struct sysret r = sys_recv(TSLOT_SERVICE);
 	for (;;) {
 		enum err e = MSGINFO_LABEL(r.info) == HELLO_PING ? E_OK : E_INVALID_ARGUMENT;
