@@ -1,4 +1,4 @@
-/* Client stubs for the memory manager and the supervisor. */
+/* Client wrappers for the memory manager and the supervisor. */
 #include <string.h>
 #include "task.h"
 #include "../include/proto/mm.h"

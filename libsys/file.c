@@ -1,4 +1,4 @@
-/* File client stubs, and the POSIX calls picolibc's stdio builds on. */
+/* File client wrappers, and the POSIX calls picolibc's stdio builds on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Files, for programs that `calls = fs`: client stubs for the file
+/* Files, for programs that `calls = fs`: client wrappers for the file
  * server (include/proto/fs.h). The POSIX open/read/write/lseek/close in
  * file.c use them too, so picolibc's fopen and fprintf work on files.
  * Calls return 0 or a negative enum err; open and read return counts. */

@@ -20,14 +20,14 @@ int slot_holds(cptr_t slot, int type);
 cptr_t slot_alloc(void);
 void slot_free(cptr_t slot);
 
-/* Client stubs. */
+/* Client wrappers. */
 enum err console_write(const void *buf, uint64_t len);
 int64_t console_read(void *buf, uint64_t max);       /* bytes, or -error */
 int64_t console_read_line(void *buf, uint64_t max);  /* through the newline */
 int64_t input_line(char *buf, uint64_t max);         /* the same, after stdin's buffer */
 enum err sleep_ms(uint64_t ms);
 
-/* Client stubs for mm and the supervisor (include/proto/). Names are at
+/* Client wrappers for mm and the supervisor (include/proto/). Names are at
  * most 15 characters. */
 enum err mm_stat(uint64_t id, uint64_t res[4]);
 enum err sup_task_info(uint64_t index, uint64_t res[6]);
