@@ -52,15 +52,26 @@ static void bench_null_syscall(void)
 	report("null_syscall");
 }
 
+/* A server that answers every call with a message as long as the call. */
 static void echo_server(uint64_t ep)
 {
 	struct sysret r = sys_recv(ep);
-	for (;;)
-		r = sys_replyrecv(ep, MSGINFO(0, 0, 1), r.mr[0], 0, 0, 0);
+	while (!r.err)   /* until the benchmark deletes the endpoint */
+		r = sys_replyrecv(ep, MSGINFO(0, 0, MSGINFO_LEN(r.info)), r.mr[0], r.mr[1], r.mr[2], r.mr[3]);
 }
 
-/* Call + ReplyRecv with a one-word message, server waiting. */
-static void bench_roundtrip(const char *name, int cross_as)
+/* Time `body` ITERATIONS times after WARMUP, into samples[]. */
+#define MEASURE(body)                                             \
+	for (int i = -WARMUP; i < ITERATIONS; i++) {              \
+		uint64_t t0 = rdinstret();                        \
+		body;                                             \
+		uint64_t t1 = rdinstret();                        \
+		if (i >= 0)                                       \
+			samples[i] = t1 - t0;                     \
+	}
+
+/* Call + ReplyRecv, server waiting, `words` message words each way. */
+static void bench_roundtrip(const char *name, int cross_as, uint64_t words)
 {
 	cptr_t ep = make(OBJ_ENDPOINT, 0);
 	struct child c;
@@ -69,15 +80,100 @@ static void bench_roundtrip(const char *name, int cross_as)
 	else
 		child_start(&c, echo_server, ep, TEST_PRIO, 0);
 	sys_yield();   /* let the server block in Recv */
-	for (int i = -WARMUP; i < ITERATIONS; i++) {
-		uint64_t t0 = rdinstret();
-		struct sysret r = sys_call(ep, MSGINFO(0, 0, 1), (uint64_t)i, 0, 0, 0);
-		uint64_t t1 = rdinstret();
-		CHECK_EQ(r.mr[0], (uint64_t)i);
-		if (i >= 0)
-			samples[i] = t1 - t0;
-	}
+	MEASURE(struct sysret r = sys_call(ep, MSGINFO(0, 0, words), (uint64_t)i, 0, 0, 0);
+		CHECK_EQ(MSGINFO_LEN(r.info), words))
 	report(name);
+	env_reset();
+}
+
+/* A capability travels with a one-word call; the server deletes it. */
+static void cap_server(uint64_t ep)
+{
+	__ipcbuf->recv_cnode = SLOT_CNODE;
+	__ipcbuf->recv_index = ep + 1;   /* the slot after the endpoint is left free */
+	struct sysret r = sys_recv(ep);
+	while (!r.err) {
+		cnode_delete(SLOT_CNODE, ep + 1);
+		r = sys_replyrecv(ep, MSGINFO(0, 0, 1), MSGINFO_CAPS(r.info), 0, 0, 0);
+	}
+}
+
+static void bench_cap_transfer(void)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0), spare = new_slot(), ntfn = make(OBJ_NOTIFICATION, 0);
+	struct child c;
+	(void)spare;
+	child_start_cross_as(&c, cap_server, ep, TEST_PRIO, 0);
+	sys_yield();
+	__ipcbuf->caps[0] = ntfn;
+	MEASURE(struct sysret r = sys_call(ep, MSGINFO(0, 1, 1), 0, 0, 0, 0); CHECK_EQ(r.mr[0], 1))
+	report("ipc_cap_transfer");
+	env_reset();
+}
+
+/* Signal in one address space, the waiter wakes in another. */
+static void waiter(uint64_t n)
+{
+	while (!ntfn_wait(n).err)   /* until the notification is deleted */
+		;
+}
+
+static void bench_notify(void)
+{
+	cptr_t n = make(OBJ_NOTIFICATION, 0), b = new_slot();
+	struct child c;
+	CHECK_OK(cnode_mint(SLOT_CNODE, b, SLOT_CNODE, n, RIGHTS_ALL, 1));
+	child_start_cross_as(&c, waiter, n, TEST_PRIO + 1, 0);   /* higher: runs at once */
+	MEASURE(ntfn_signal(b))
+	report("notify_signal_wait_cross_as");
+	env_reset();
+}
+
+static void yielder(uint64_t unused)
+{
+	(void)unused;
+	for (;;)
+		sys_yield();
+}
+
+/* Yield to a thread in another address space, which yields straight back:
+ * two context switches a sample. */
+static void bench_yield(void)
+{
+	struct child c;
+	child_start_cross_as(&c, yielder, 0, TEST_PRIO, 0);
+	MEASURE(sys_yield())
+	report("context_switch_yield");
+	env_reset();
+}
+
+static void bench_map_unmap(void)
+{
+	cptr_t f = make(OBJ_FRAME, 0);
+	uint64_t va = new_vaddr(1);
+	CHECK_OK(map_frame(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE));
+	CHECK_OK(frame_unmap(f));
+	MEASURE(frame_map(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE); frame_unmap(f))
+	report("map_unmap_4k");
+	env_reset();
+}
+
+/* A thread faults; its handler (us) replies with the next pc; it faults again. */
+static void faulter(uint64_t unused)
+{
+	(void)unused;
+	for (;;)
+		__asm__ volatile(".option push\n.option norvc\nld t0, 0(zero)\n.option pop" ::: "t0");
+}
+
+static void bench_fault(void)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0);
+	struct child c;
+	child_start_cross_as(&c, faulter, 0, TEST_PRIO, ep);
+	struct sysret r = sys_recv(ep);
+	MEASURE(r = sys_replyrecv(ep, MSGINFO(0, 0, 1), r.mr[2] + 4, 0, 0, 0))
+	report("fault_roundtrip");
 	env_reset();
 }
 
@@ -87,8 +183,17 @@ int main(uint64_t arg)
 	tcb_set_priority(SLOT_TCB, SLOT_TCB, TEST_PRIO, 255);
 	printf("kbench: start\n");
 	bench_null_syscall();
-	bench_roundtrip("ipc_roundtrip_same_as", 0);
-	bench_roundtrip("ipc_roundtrip_cross_as", 1);
+	bench_roundtrip("ipc_roundtrip_same_as", 0, 1);
+	bench_roundtrip("ipc_roundtrip_cross_as", 1, 1);
+	bench_roundtrip("ipc_roundtrip_0_words", 1, 0);
+	bench_roundtrip("ipc_roundtrip_4_words", 1, 4);
+	bench_roundtrip("ipc_roundtrip_8_words", 1, 8);
+	bench_roundtrip("ipc_roundtrip_64_words", 1, MSG_MAX_WORDS);
+	bench_cap_transfer();
+	bench_notify();
+	bench_yield();
+	bench_map_unmap();
+	bench_fault();
 	printf("kbench: done\n");
 	fflush(stdout);
 	INVOKE0(SLOT_SYSTEM, SYSTEM_POWER_OFF);
