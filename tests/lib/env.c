@@ -123,30 +123,42 @@ static void share_frame(cptr_t frame, uint64_t va, uint64_t rights, cptr_t vs)
 }
 
 /* A new address space mapping everything the test task has: its image,
- * stack and every page the current test mapped so far. */
-cptr_t new_vspace_with_image(void)
+ * stack and every page the current test mapped so far. With `image_ro`,
+ * the image (our data and stack too) is mapped read-only: the new space
+ * can then harm nothing of ours but the pages the test made. */
+static cptr_t vspace_with_image(int image_ro)
 {
 	cptr_t vs = make(OBJ_VSPACE, 0);
 	cptr_t end = next_slot;
 	for (cptr_t s = bi->image_frames.start; s < bi->image_frames.end; s++) {
 		struct cnode_info i = slot_info(s);
 		if (i.type == OBJ_FRAME)
-			share_frame(s, i.data, i.rights, vs);
+			share_frame(s, i.data, image_ro ? i.rights & ~(uint64_t)RIGHT_WRITE : i.rights, vs);
 	}
 	for (cptr_t s = first_slot; s < end; s++) {
 		struct cnode_info i = slot_info(s);
 		if (i.type == OBJ_FRAME && i.data)
 			share_frame(s, i.data, i.rights, vs);
 	}
-	share_frame(SLOT_IPC_BUFFER, ROOT_IPCBUF_VADDR, RIGHT_READ | RIGHT_WRITE, vs);
+	if (!image_ro)
+		share_frame(SLOT_IPC_BUFFER, ROOT_IPCBUF_VADDR, RIGHT_READ | RIGHT_WRITE, vs);
 	return vs;
 }
+
+cptr_t new_vspace_with_image(void) { return vspace_with_image(0); }
 
 void child_start_cross_as(struct child *c, void (*fn)(uint64_t), uint64_t arg, uint64_t prio,
 			  cptr_t fault_ep)
 {
 	uint64_t top = child_pages(c);   /* mapped first, so the new space gets them too */
-	c->vspace = new_vspace_with_image();
+	c->vspace = vspace_with_image(0);
+	child_go(c, top, fn, arg, prio, fault_ep);
+}
+
+void child_start_isolated(struct child *c, void (*fn)(uint64_t), uint64_t arg, uint64_t prio, cptr_t fault_ep)
+{
+	uint64_t top = child_pages(c);
+	c->vspace = vspace_with_image(1);
 	child_go(c, top, fn, arg, prio, fault_ep);
 }
 

@@ -60,6 +60,9 @@ void child_start(struct child *c, void (*fn)(uint64_t), uint64_t arg, uint64_t p
 void child_start_cross_as(struct child *c, void (*fn)(uint64_t), uint64_t arg, uint64_t prio,
 			  cptr_t fault_ep);
 cptr_t new_vspace_with_image(void);
+/* The same, but our image is read-only there: for threads that run wild.
+ * `c` must lie in a page the test made (new_page), which stays writable. */
+void child_start_isolated(struct child *c, void (*fn)(uint64_t), uint64_t arg, uint64_t prio, cptr_t fault_ep);
 
 void env_init(const struct bootinfo *bootinfo);
 void env_reset(void);   /* destroy all that was made since env_init or the last reset */

@@ -4,8 +4,14 @@
 #define SLOTS 32
 #define CNODE_BITS 8
 
-static volatile uint64_t round_calls, round_limit;
-static volatile uint64_t *round_errors;
+/* What the fuzz thread and the fuzzer share: a page of its own, since
+ * the rest of our memory is read-only in the fuzz thread's space (random
+ * threads it starts run there too). */
+struct round {
+	struct child c;
+	volatile uint64_t calls, limit, seed;
+	volatile uint64_t errors[E_COUNT + 1];
+};
 
 uint64_t fuzz_rng(uint64_t *s)
 {
@@ -60,13 +66,14 @@ static uint64_t fuzz_call(uint64_t *s)
 	}
 }
 
-static void fuzz_thread(uint64_t seed)
+static void fuzz_thread(uint64_t arg)
 {
-	uint64_t s = seed | 1;
-	while (round_calls < round_limit) {
+	struct round *m = (struct round *)arg;
+	uint64_t s = m->seed | 1;
+	while (m->calls < m->limit) {
 		uint64_t e = fuzz_call(&s);
-		round_errors[e < E_COUNT ? e : E_COUNT]++;
-		round_calls++;
+		m->errors[e < E_COUNT ? e : E_COUNT]++;
+		m->calls++;
 	}
 }
 
@@ -92,21 +99,22 @@ void fuzz_round(uint64_t seed, uint64_t calls, struct fuzz_stats *st)
 {
 	uint64_t s = seed | 1;
 	cptr_t guarded, cn = fuzz_cspace(&s, &guarded);
-	struct child c;
-	round_calls = 0;
-	round_limit = calls;
-	round_errors = st->errors;
-	child_start_cross_as(&c, fuzz_thread, seed, TEST_PRIO, 0);
-	CHECK_OK(cnode_copy(cn, 1, SLOT_CNODE, c.tcb, RIGHTS_ALL));
-	CHECK_OK(cnode_copy(cn, 3, SLOT_CNODE, c.vspace, RIGHTS_ALL));
-	CHECK_OK(tcb_configure(c.tcb, guarded, c.vspace, c.buf_frame, (uint64_t)c.buf, 0));
+	struct round *m = new_page(NULL);
+	m->limit = calls;
+	m->seed = fuzz_rng(&s);
+	child_start_isolated(&m->c, fuzz_thread, (uint64_t)m, TEST_PRIO, 0);
+	CHECK_OK(cnode_copy(cn, 1, SLOT_CNODE, m->c.tcb, RIGHTS_ALL));
+	CHECK_OK(cnode_copy(cn, 3, SLOT_CNODE, m->c.vspace, RIGHTS_ALL));
+	CHECK_OK(tcb_configure(m->c.tcb, guarded, m->c.vspace, m->c.buf_frame, (uint64_t)m->c.buf, 0));
 	/* let it run; now and then pull an object out from under it */
-	for (int i = 0; i < 400 && round_calls < calls; i++) {
+	for (int i = 0; i < 400 && m->calls < calls; i++) {
 		sys_yield();
 		if (fuzz_rng(&s) % 8 == 0)
 			cnode_delete(cn, 5 + fuzz_rng(&s) % 11);
 	}
-	st->calls += round_calls;
+	for (unsigned e = 0; e <= E_COUNT; e++)
+		st->errors[e] += m->errors[e];
+	st->calls += m->calls;
 	st->rounds++;
 	st->invariant_failures += self_check();
 	env_reset();
