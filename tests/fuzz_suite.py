@@ -1,6 +1,7 @@
 """The fuzzers in the test suite: the same seed gives the same syscall run,
 and 200 mutated disk images harm nothing but the file server."""
 import os
+import re
 import subprocess
 
 import run_fuzz
@@ -24,3 +25,6 @@ def fuzz_suite(res):
                         "-seed=1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = p.stdout.decode(errors="replace")
     res.report(p.returncode == 0 and "Done 20000 runs" in out, "fuzz/host-libfuzzer-ext2", out[-800:])
+    cov = [int(c) for c in re.findall(r"cov: (\d+)", out)]
+    res.report(bool(cov) and max(cov) > 200, "fuzz/host-libfuzzer-reaches-the-code",
+               f"edges covered: {max(cov) if cov else 0}")
