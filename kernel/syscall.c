@@ -95,10 +95,16 @@ static void do_recv(struct tcb *t, struct cte *slot, int blocking)
 		ntfn_wait((struct notification *)c->obj, blocking);
 }
 
+/* The kernel console is a device: only the holder of the system cap
+ * may write to it. */
 static void debug_puts(struct tcb *t)
 {
-	uint64_t p = t->regs[A0], len = t->regs[A1];
+	uint64_t p = t->regs[A1], len = t->regs[A2];
 	char buf[128];
+	struct cte *sys;
+	enum err e = lookup_cap(t->regs[A0], OBJ_SYSTEM, &sys);
+	if (e)
+		return set_error(t, e);
 	if (len > 4096)
 		return set_error(t, E_RANGE);
 	while (len) {

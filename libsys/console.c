@@ -10,8 +10,8 @@ static unsigned out_used, in_len, in_pos;
 static int console_flush(FILE *f)
 {
 	(void)f;
-	if (out_used && !(task.console && console_write(out, out_used) == E_OK))
-		sys_debug_write(out, out_used);   /* no console (any more): the kernel's */
+	if (out_used && !(task.console && console_write(out, out_used) == E_OK) && task.system)
+		sys_debug_write(task.system, out, out_used);   /* no console (any more): the kernel's */
 	out_used = 0;
 	return 0;
 }

@@ -51,8 +51,9 @@ static inline struct sysret sys_reply(msginfo_t i, uint64_t m0, uint64_t m1, uin
 static inline struct sysret sys_replyrecv(cptr_t c, msginfo_t i, uint64_t m0, uint64_t m1, uint64_t m2, uint64_t m3)
 { return sys_raw(SYS_REPLYRECV, c, i, m0, m1, m2, m3); }
 static inline void sys_yield(void) { sys_raw(SYS_YIELD, 0, 0, 0, 0, 0, 0); }
-static inline enum err sys_debug_write(const void *p, uint64_t len)
-{ return (enum err)sys_raw(SYS_DEBUG_PUTS, (uint64_t)p, len, 0, 0, 0, 0).err; }
+/* The kernel console: needs the system cap (the root task's SLOT_SYSTEM). */
+static inline enum err sys_debug_write(cptr_t system, const void *p, uint64_t len)
+{ return (enum err)sys_raw(SYS_DEBUG_PUTS, system, (uint64_t)p, len, 0, 0, 0).err; }
 
 /* Notifications are endpoints' little siblings: signal = send, wait = recv. */
 static inline enum err ntfn_signal(cptr_t n) { return (enum err)sys_send(n, 0, 0, 0, 0, 0).err; }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "task.h"
 #include "../include/proto/console.h"
+#include "../include/proto/mm.h"
 
 struct task_caps task;
 static uint64_t slot_used[(1 << TASK_CNODE_BITS) / 64];
@@ -24,6 +25,10 @@ void task_probe(uint64_t id)
 	task.supervisor = probe(TSLOT_SVC(SVC_SUPERVISOR), OBJ_ENDPOINT);
 	task.notification = probe(TSLOT_NOTIFICATION, OBJ_NOTIFICATION);
 	task.timer = task.notification ? probe(TSLOT_TIMER, OBJ_TIMER) : 0;
+	/* the root task holds it at SLOT_SYSTEM, the supervisor at INIT_SLOT_SYSTEM */
+	task.system = probe(SLOT_SYSTEM, OBJ_SYSTEM);
+	if (!task.system)
+		task.system = probe(INIT_SLOT_SYSTEM, OBJ_SYSTEM);
 }
 
 cptr_t slot_alloc(void)

@@ -9,6 +9,7 @@
 
 struct task_caps {
 	cptr_t mm, console, supervisor, timer, notification;
+	cptr_t system;       /* the system cap, if we hold it: power-off, kernel console */
 	uint64_t id;         /* task id given by mm (0 for the root task) */
 };
 extern struct task_caps task;

@@ -21,7 +21,8 @@ enum syscall {
 	SYS_REPLY,       /* answer the thread that last called us */
 	SYS_REPLYRECV,   /* reply, then receive on the capability in a0 */
 	SYS_YIELD,       /* give up the rest of the time slice */
-	SYS_DEBUG_PUTS,  /* a0 = user pointer, a1 = length: kernel console */
+	SYS_DEBUG_PUTS,  /* a0 = the system cap, a1 = user pointer, a2 = length:
+	                    write to the kernel console */
 	SYS_COUNT
 };
 

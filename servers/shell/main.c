@@ -373,10 +373,8 @@ int main(uint64_t id)
 {
 	(void)id;
 	static char line[LINE_MAX];
-	if (!task.console) {
-		sys_debug_write("shell: no console\n", 18);
-		return 1;
-	}
+	if (!task.console)
+		return 1;   /* nothing to talk through */
 	printf("\nk4 shell. Type help for the commands.\n");
 	first_prompt_instret = rdinstret();
 	for (;;) {

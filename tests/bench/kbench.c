@@ -44,7 +44,7 @@ static void bench_null_syscall(void)
 {
 	for (int i = -WARMUP; i < ITERATIONS; i++) {
 		uint64_t t0 = rdinstret();
-		sys_debug_write("", 0);
+		sys_debug_write(SLOT_SYSTEM, "", 0);
 		uint64_t t1 = rdinstret();
 		if (i >= 0)
 			samples[i] = t1 - t0;

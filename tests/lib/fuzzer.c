@@ -58,7 +58,7 @@ static uint64_t fuzz_call(uint64_t *s)
 	case 2: return sys_reply(MSGINFO(label, 0, n), args[0], 0, 0, 0).err;
 	case 3: {   /* pointers the kernel must refuse (a valid one would only print noise) */
 		static const uint64_t bad[] = { 0, 8, 0xFFFFFFC080200000ULL, USER_TOP - 4, ~0ULL, 0x3000000001ULL };
-		return sys_debug_write((void *)bad[args[1] % 6], args[2] % 2 ? 8 : 5000);
+		return sys_debug_write(cap, (void *)bad[args[1] % 6], args[2] % 2 ? 8 : 5000);
 	}
 	case 4: sys_yield(); return E_OK;
 	case 5: return sys_raw(SYS_NBSEND, cap, fuzz_rng(s), args[0], args[1], args[2], args[3]).err;
