@@ -45,17 +45,25 @@ enum err lookup_cap(uint64_t cptr, int type, struct cte **out)
 	return E_OK;
 }
 
-/* Slot `index` of the CNode named by cnode_cptr, whatever it holds. */
-enum err lookup_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
+/* Slot `index` of the CNode that cnode_cptr names in the CSpace `root`,
+ * whatever the slot holds. */
+enum err lookup_slot_in(const struct cap *root, uint64_t cnode_cptr, uint64_t index, struct cte **out)
 {
 	struct cte *cn;
-	enum err e = lookup_cap(cnode_cptr, OBJ_CNODE, &cn);
+	enum err e = cspace_lookup(root, cnode_cptr, &cn);
 	if (e)
 		return e;
+	if (cn->cap.type != OBJ_CNODE)
+		return cn->cap.type == OBJ_NONE ? E_EMPTY_SLOT : E_INVALID_CAPABILITY;
 	if (index >= BIT(cn->cap.size_bits))
 		return E_RANGE;
 	*out = (struct cte *)cn->cap.obj + index;
 	return E_OK;
+}
+
+enum err lookup_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)
+{
+	return lookup_slot_in(&current->cspace, cnode_cptr, index, out);
 }
 
 enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out)

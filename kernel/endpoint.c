@@ -31,14 +31,9 @@ static void queue_remove(struct endpoint *ep, struct tcb *t)
 
 static enum err recv_slot(struct tcb *to, uint64_t i, struct cte **out)
 {
-	struct cte *cn;
-	enum err e = cspace_lookup(&to->cspace, to->ipcbuf->recv_cnode, &cn);
-	if (e || cn->cap.type != OBJ_CNODE)
-		return E_FAILED_LOOKUP;
-	uint64_t index = to->ipcbuf->recv_index + i;
-	if (index >= BIT(cn->cap.size_bits))
-		return E_RANGE;
-	*out = (struct cte *)cn->cap.obj + index;
+	enum err e = lookup_slot_in(&to->cspace, to->ipcbuf->recv_cnode, to->ipcbuf->recv_index + i, out);
+	if (e)
+		return e;
 	return (*out)->cap.type == OBJ_NONE ? E_OK : E_DELETE_FIRST;
 }
 

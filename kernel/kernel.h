@@ -140,6 +140,7 @@ void fdt_parse(uint64_t dtb_pa, struct platform *p);
 /* cspace.c: lookup and the derivation tree */
 enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out);
 enum err lookup_cap(uint64_t cptr, int type, struct cte **out);
+enum err lookup_slot_in(const struct cap *root, uint64_t cnode_cptr, uint64_t index, struct cte **out);
 enum err lookup_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out);
 enum err lookup_empty_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out);
 void cte_insert(struct cte *parent, struct cte *slot, const struct cap *cap);
@@ -168,8 +169,7 @@ void tq_remove(struct tqueue *q, struct tcb *t);
 void sched_ready(struct tcb *t);
 void sched_block(struct tcb *t, int state);
 void sched_dequeue(struct tcb *t);
-void sched_yield(void);
-void sched_tick(void);
+void sched_rotate(void);
 void schedule(void);
 int sched_check(void);
 
@@ -198,10 +198,11 @@ extern uint64_t kernel_root[512];
 enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
 void vspace_init_root(uint64_t *root);
 enum err asid_alloc(uint64_t *root, uint64_t *asid_out);
+enum err asid_available(uint64_t count);
 void vspace_finalize(struct cap *c);
 void vspace_unmap_cap(struct cap *c);
 void vspace_activate(struct tcb *t);
-uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level, int create_from_boot);
+uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level);
 int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len);
 
 /* irq.c, timer.c */

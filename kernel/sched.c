@@ -73,8 +73,9 @@ void sched_block(struct tcb *t, int state)
 	t->state = (uint8_t)state;
 }
 
-void sched_yield(void) { resched = 1; }
-void sched_tick(void) { resched = 1; }
+/* The running thread goes to the back of its queue at the next schedule(): on
+ * a yield, and at every tick. */
+void sched_rotate(void) { resched = 1; }
 
 /* Nothing to run: wait for an interrupt in the kernel's own address space. */
 static void idle(void)

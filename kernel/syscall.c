@@ -130,7 +130,7 @@ void syscall_handle(void)
 	t->regs[0] += 4;
 	switch (nr) {
 	case SYS_YIELD:
-		sched_yield();
+		sched_rotate();
 		return set_error(t, E_OK);
 	case SYS_DEBUG_PUTS:
 		return debug_puts(t);

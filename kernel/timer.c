@@ -32,7 +32,7 @@ void timer_interrupt(void)
 		ntfn_signal(t->ntfn, t->badge);
 	}
 	if (now >= next_tick) {
-		sched_tick();
+		sched_rotate();
 		next_tick = now + tick_period;
 	}
 	program();

@@ -54,8 +54,6 @@ static void init_object(struct cap *c, unsigned bits)
 	}
 }
 
-enum err asid_available(uint64_t count);
-
 enum err untyped_invoke(struct cte *ut, uint64_t label, uint64_t *mr)
 {
 	uint64_t type = mr[0], size_bits = mr[1], index = mr[3], count = mr[4];

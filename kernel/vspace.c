@@ -52,9 +52,8 @@ enum err asid_alloc(uint64_t *root, uint64_t *asid_out)
 
 /* The PTE for va at `level` (2 = in the root), or NULL if a table above
  * it is missing. */
-uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level, int unused)
+uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level)
 {
-	(void)unused;
 	uint64_t *table = root;
 	for (int l = 2; l > level; l--) {
 		uint64_t pte = table[va_index(va, l)];
@@ -99,7 +98,7 @@ void vspace_unmap_cap(struct cap *c)
 		goto done;
 	int is_pt = c->type == OBJ_PAGE_TABLE;
 	int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
-	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level, 0);
+	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
 	if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) &&
 	    pte_is_table(*pte) == is_pt) {
 		*pte = 0;
@@ -163,7 +162,7 @@ static enum err frame_map(struct cap *f, uint64_t *mr)
 		return E_RANGE;
 	if (!(rights & (RIGHT_READ | RIGHT_EXEC)) || (mr[2] & ~f->rights & (RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC)))
 		return E_NO_RIGHTS;
-	uint64_t *pte = vspace_walk((uint64_t *)vs->obj, va, level, 0);
+	uint64_t *pte = vspace_walk((uint64_t *)vs->obj, va, level);
 	if (!pte)
 		return E_NO_MAPPING;
 	if (*pte & PTE_V)
@@ -219,7 +218,7 @@ int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len)
 		uint64_t *pte = NULL;
 		int level;
 		for (level = 2; level >= 0; level--) {
-			pte = vspace_walk(t->vspace, src, level, 0);
+			pte = vspace_walk(t->vspace, src, level);
 			if (!pte || !(*pte & PTE_V) || (*pte & PTE_LEAF))
 				break;
 		}

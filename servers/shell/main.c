@@ -137,19 +137,23 @@ static int cmd_conbench(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_kill(int argc, char **argv)
+/* A supervisor request about one task by name (kill, inject). */
+static int task_command(int argc, char **argv, enum err (*op)(const char *))
 {
 	if (argc != 2) {
-		printf("kill: usage: kill NAME\n");
+		printf("%s: usage: %s NAME\n", argv[0], argv[0]);
 		return 1;
 	}
-	enum err e = sup_kill(argv[1]);
+	enum err e = op(argv[1]);
 	if (e == E_NOT_FOUND)
-		printf("kill: %s: no such task\n", argv[1]);
+		printf("%s: %s: no such task\n", argv[0], argv[1]);
 	else if (e)
-		printf("kill: %s: %s\n", argv[1], err_name(e));
+		printf("%s: %s: %s\n", argv[0], argv[1], err_name(e));
 	return e != E_OK;
 }
+
+static int cmd_kill(int argc, char **argv) { return task_command(argc, argv, sup_kill); }
+static int cmd_inject(int argc, char **argv) { return task_command(argc, argv, sup_inject); }
 
 int parse_number(const char *s, uint64_t *v)
 {
@@ -158,20 +162,6 @@ int parse_number(const char *s, uint64_t *v)
 		return -1;
 	*v = strtoull(s, &end, 10);
 	return *end ? -1 : 0;
-}
-
-static int cmd_inject(int argc, char **argv)
-{
-	if (argc != 2) {
-		printf("inject: usage: inject NAME\n");
-		return 1;
-	}
-	enum err e = sup_inject(argv[1]);
-	if (e == E_NOT_FOUND)
-		printf("inject: %s: no such task\n", argv[1]);
-	else if (e)
-		printf("inject: %s: %s\n", argv[1], err_name(e));
-	return e != E_OK;
 }
 
 static int cmd_audit(int argc, char **argv)
