@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 FIRMWARE=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
 PACKAGES="qemu-system-misc gcc-riscv64-linux-gnu opensbi meson ninja-build picolibc-riscv64-unknown-elf
-e2fsprogs gdb-multiarch python3-pexpect device-tree-compiler clang libclang-rt-14-dev"
+e2fsprogs gdb-multiarch python3-pexpect python3-matplotlib device-tree-compiler clang libclang-rt-14-dev"
 PYTHON=/usr/bin/python3
 
 ensure_tools() {
@@ -20,6 +20,7 @@ ensure_tools() {
 	[ -d /usr/lib/picolibc/riscv64-unknown-elf ] || missing=1
 	[ -x "$PYTHON" ] || missing=1
 	"$PYTHON" -c 'import pexpect' 2>/dev/null || missing=1
+	"$PYTHON" -c 'import matplotlib' 2>/dev/null || missing=1
 	command -v clang >/dev/null || missing=1
 	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing=1
 	[ -z "$missing" ] && return 0
@@ -33,15 +34,21 @@ ensure_tools() {
 	fi
 }
 
-build() {
+# The build folder: build/, or what K4_BUILD names (configured with the
+# Meson options in K4_OPTIONS when it is made).
+BUILD=${K4_BUILD:-build}
+
+build() {   # build [FOLDER [MESON OPTIONS]]
+	local dir=${1:-$BUILD}; shift || true
 	ensure_tools
-	if [ ! -f build/build.ninja ]; then
-		meson setup build --cross-file cross-riscv64.ini >&2
-	elif [ -n "$(find servers drivers tests/programs -type d -newer build/build.ninja)" ]; then
+	if [ ! -f "$dir/build.ninja" ]; then
+		# shellcheck disable=SC2086
+		meson setup "$dir" --cross-file cross-riscv64.ini ${K4_OPTIONS:-} "$@" >&2
+	elif [ -n "$(find servers drivers tests/programs -type d -newer "$dir/build.ninja")" ]; then
 		# a program's folder changed: its list of sources comes from system.conf
-		meson setup --reconfigure build >&2
+		meson setup --reconfigure "$dir" >&2
 	fi
-	ninja -C build >&2
+	ninja -C "$dir" >&2
 }
 
 qemu() {
@@ -71,18 +78,19 @@ run)
 	fi
 	build
 	if [ -z "$disk" ]; then   # a fresh copy of the built image; the build's stays clean
-		cp build/disk.img build/disk-run.img
-		disk=build/disk-run.img
+		cp "$BUILD/disk.img" "$BUILD/disk-run.img"
+		disk=$BUILD/disk-run.img
 	fi
 	# shellcheck disable=SC2046
 	if [ -t 0 ]; then
-		qemu build/kernel-run.elf $(disk_args "$disk")
+		qemu "$BUILD/kernel-run.elf" $(disk_args "$disk")
 	else
-		qemu_piped build/kernel-run.elf $(disk_args "$disk")
+		qemu_piped "$BUILD/kernel-run.elf" $(disk_args "$disk")
 	fi
 	;;
-test)
+test)   # the whole suite twice: with the IPC fastpath and without
 	build
+	build build-slowpath -Dfastpath=false
 	exec "$PYTHON" tests/run_tests.py
 	;;
 bench)

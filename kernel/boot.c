@@ -143,7 +143,7 @@ static struct tcb *make_root_objects(void)
 	put_cap(&root_cnode[SLOT_SYSTEM], (struct cap){ .type = OBJ_SYSTEM, .rights = RIGHTS_ALL });
 	t->cspace = cn;
 	t->vspace = root_vspace;
-	t->asid = root_asid;
+	t->satp = satp_of(root_vspace, root_asid);
 	return t;
 }
 

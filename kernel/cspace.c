@@ -7,30 +7,6 @@
  * object?" is answered by looking at the neighbours. */
 #include "kernel.h"
 
-/* Resolve all 64 bits of cptr, seL4-style: each CNode consumes its guard
- * and radix bits; a slot holding another CNode continues the walk. */
-enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out)
-{
-	const struct cap *c = root;
-	int left = CPTR_BITS;
-	for (;;) {
-		if (c->type != OBJ_CNODE)
-			return E_FAILED_LOOKUP;
-		int g = c->guard_bits, r = c->size_bits;
-		if (g + r > left)
-			return E_FAILED_LOOKUP;
-		if (g && ((cptr >> (left - g)) & MASK(g)) != c->data)
-			return E_FAILED_LOOKUP;
-		left -= g + r;
-		struct cte *slot = (struct cte *)c->obj + ((cptr >> left) & MASK(r));
-		if (left == 0 || slot->cap.type != OBJ_CNODE) {
-			*out = slot;
-			return E_OK;
-		}
-		c = &slot->cap;
-	}
-}
-
 /* Look up a cap of the given type (OBJ_NONE: any non-empty) for the
  * current thread. */
 enum err lookup_cap(uint64_t cptr, int type, struct cte **out)

@@ -12,6 +12,8 @@
 #define PTE_KERNEL 0xEF   /* V R W X G A D: global kernel gigapage */
 #define PTE_BOOT   0xCF   /* V R W X A D: identity, only to get going */
 #define REG(n) (8 * (n))
+#define SYS_CALL 1        /* include/abi/syscall.h */
+#define SYS_REPLYRECV 7
 
 	.section .text.boot, "ax"
 	.globl _start
@@ -77,6 +79,22 @@ trap_entry:
 	sd t5, REG(0)(t6)
 	csrw sscratch, zero
 	lla sp, kernel_stack_top
+#ifdef CONFIG_FASTPATH
+	csrr t5, scause       /* Call or ReplyRecv: try the fastpath */
+	li t4, 8              /* ecall from U-mode */
+	bne t5, t4, 2f
+	mv a0, t6
+	li t4, SYS_CALL
+	beq a7, t4, 1f
+	li t4, SYS_REPLYRECV
+	bne a7, t4, 2f
+	call fastpath_reply_recv
+	bnez a0, user_return
+	j 2f
+1:	call fastpath_call
+	bnez a0, user_return
+2:
+#endif
 	call trap_user        /* returns the registers of the thread to run */
 	/* fall through */
 

@@ -102,7 +102,7 @@ struct tcb {
 	struct cte *reply_cap; /* or: the slot of the saved reply cap to us */
 	struct cap cspace;
 	uint64_t *vspace;
-	uint64_t asid;
+	uint64_t satp;       /* satp value for vspace (with its ASID) */
 	struct ipc_buffer *ipcbuf;
 	uint64_t ipcbuf_vaddr;
 	struct endpoint *fault_ep;
@@ -138,7 +138,6 @@ struct platform {
 void fdt_parse(uint64_t dtb_pa, struct platform *p);
 
 /* cspace.c: lookup and the derivation tree */
-enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out);
 enum err lookup_cap(uint64_t cptr, int type, struct cte **out);
 enum err lookup_slot_in(const struct cap *root, uint64_t cnode_cptr, uint64_t index, struct cte **out);
 enum err lookup_slot(uint64_t cnode_cptr, uint64_t index, struct cte **out);
@@ -164,8 +163,6 @@ void tcb_init(struct tcb *t);
 void tcb_destroy(struct tcb *t);
 void tcb_forget_object(uint64_t base, uint64_t size);
 struct tcb *tcb_first(void);
-void tq_append(struct tqueue *q, struct tcb *t);
-void tq_remove(struct tqueue *q, struct tcb *t);
 void sched_ready(struct tcb *t);
 void sched_block(struct tcb *t, int state);
 void sched_dequeue(struct tcb *t);
@@ -201,7 +198,6 @@ enum err asid_alloc(uint64_t *root, uint64_t *asid_out);
 enum err asid_available(uint64_t count);
 void vspace_finalize(struct cap *c);
 void vspace_unmap_cap(struct cap *c);
-void vspace_activate(struct tcb *t);
 uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level);
 int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len);
 
@@ -217,7 +213,7 @@ enum err timer_invoke(struct cte *slot, uint64_t label, uint64_t *mr);
 void timer_cancel(struct ktimer *t);
 void timer_forget_ntfn(struct notification *n);
 
-/* syscall.c, trap.c, fault.c */
+/* syscall.c, trap.c */
 void syscall_handle(void);
 void fault_raise(struct tcb *t, uint64_t type, uint64_t addr, uint64_t cause);
 enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret);
@@ -229,5 +225,95 @@ void boot_root_task(uint64_t dtb_pa, struct platform *p);
 void fp_save(struct tcb *t);
 void fp_load(struct tcb *t);
 void user_return(uint64_t *regs) __attribute__((noreturn));
+
+/* Inline because the IPC fastpath (fastpath.c) uses them too. */
+
+/* Resolve all 64 bits of cptr, seL4-style: each CNode consumes its guard
+ * and radix bits; a slot holding another CNode continues the walk. */
+static inline enum err cspace_lookup(const struct cap *root, uint64_t cptr, struct cte **out)
+{
+	const struct cap *c = root;
+	int left = CPTR_BITS;
+	for (;;) {
+		if (c->type != OBJ_CNODE)
+			return E_FAILED_LOOKUP;
+		int g = c->guard_bits, r = c->size_bits;
+		if (g + r > left)
+			return E_FAILED_LOOKUP;
+		if (g && ((cptr >> (left - g)) & MASK(g)) != c->data)
+			return E_FAILED_LOOKUP;
+		left -= g + r;
+		struct cte *slot = (struct cte *)c->obj + ((cptr >> left) & MASK(r));
+		if (left == 0 || slot->cap.type != OBJ_CNODE) {
+			*out = slot;
+			return E_OK;
+		}
+		c = &slot->cap;
+	}
+}
+
+static inline void tq_append(struct tqueue *q, struct tcb *t)
+{
+	t->qnext = NULL;
+	t->qprev = q->tail;
+	if (q->tail)
+		q->tail->qnext = t;
+	else
+		q->head = t;
+	q->tail = t;
+}
+
+static inline void tq_remove(struct tqueue *q, struct tcb *t)
+{
+	if (t->qprev)
+		t->qprev->qnext = t->qnext;
+	else
+		q->head = t->qnext;
+	if (t->qnext)
+		t->qnext->qprev = t->qprev;
+	else
+		q->tail = t->qprev;
+	t->qnext = t->qprev = NULL;
+}
+
+extern uint64_t *active_root;   /* vspace.c */
+
+static inline uint64_t satp_of(uint64_t *root, uint64_t asid)
+{
+	return (8ULL << 60) | (asid << 44) | (kpa(root) >> 12);
+}
+
+static inline void activate_root(uint64_t *root, uint64_t satp)
+{
+	if (root == active_root)
+		return;
+	active_root = root;
+	csr_write(satp, satp);
+}
+
+static inline void vspace_activate(struct tcb *t)
+{
+	if (t && t->vspace)
+		activate_root(t->vspace, t->satp);
+	else
+		activate_root(kernel_root, satp_of(kernel_root, 0));
+}
+
+extern struct tcb *fp_owner;   /* tcb.c */
+
+static inline void set_fs(uint64_t fs)
+{
+	csr_clear(sstatus, SSTATUS_FS);
+	csr_set(sstatus, fs);
+}
+
+/* Into the address space of the thread to run; its FPU state is live only
+ * if it owns the FPU. Returns where its registers are. */
+static inline uint64_t *trap_resume(void)
+{
+	vspace_activate(current);
+	set_fs(current == fp_owner ? SSTATUS_FS_CLEAN : 0);
+	return current->regs;
+}
 
 #endif

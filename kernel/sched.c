@@ -17,30 +17,6 @@ static int highest_ready(void)
 	return -1;
 }
 
-void tq_append(struct tqueue *q, struct tcb *t)
-{
-	t->qnext = NULL;
-	t->qprev = q->tail;
-	if (q->tail)
-		q->tail->qnext = t;
-	else
-		q->head = t;
-	q->tail = t;
-}
-
-void tq_remove(struct tqueue *q, struct tcb *t)
-{
-	if (t->qprev)
-		t->qprev->qnext = t->qnext;
-	else
-		q->head = t->qnext;
-	if (t->qnext)
-		t->qnext->qprev = t->qprev;
-	else
-		q->tail = t->qprev;
-	t->qnext = t->qprev = NULL;
-}
-
 static void enqueue(struct tcb *t)
 {
 	tq_append(&ready[t->prio], t);

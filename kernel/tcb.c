@@ -123,7 +123,7 @@ static enum err tcb_configure(struct tcb *t, uint64_t *mr)
 	if (!vs)
 		cancel_ipc(t);
 	t->vspace = vs ? (uint64_t *)vs->cap.obj : NULL;
-	t->asid = vs ? vs->cap.data : 0;
+	t->satp = vs ? satp_of(t->vspace, vs->cap.data) : 0;
 	t->ipcbuf = buf ? (struct ipc_buffer *)buf->cap.obj : NULL;
 	t->ipcbuf_vaddr = buf ? mr[3] : 0;
 	t->fault_ep = ep ? (struct endpoint *)ep->cap.obj : NULL;

@@ -4,14 +4,6 @@
  * (FS is off), and only then are the registers swapped. */
 #include "kernel.h"
 
-extern struct tcb *fp_owner;
-
-static void set_fs(uint64_t fs)
-{
-	csr_clear(sstatus, SSTATUS_FS);
-	csr_set(sstatus, fs);
-}
-
 static int fp_claim(struct tcb *t)
 {
 	if ((csr_read(sstatus) & SSTATUS_FS) || fp_owner == t)
@@ -64,9 +56,7 @@ uint64_t *trap_user(void)
 		fault_raise(current, fault_type(cause), csr_read(stval), cause);
 	}
 	schedule();
-	vspace_activate(current);
-	set_fs(current == fp_owner ? SSTATUS_FS_CLEAN : 0);
-	return current->regs;
+	return trap_resume();
 }
 
 void kernel_fault(void)

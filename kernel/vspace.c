@@ -19,7 +19,7 @@
 
 static uint64_t *asid_table[ASID_COUNT];
 static uint64_t asid_free = ASID_COUNT - 1;   /* ASID 0 is the kernel's */
-static uint64_t *active_root = kernel_root;
+uint64_t *active_root = kernel_root;   /* whose satp is loaded */
 
 static uint64_t pte_pa(uint64_t pte) { return (pte >> 10) << 12; }
 static uint64_t *pte_table(uint64_t pte) { return kva(pte_pa(pte)); }
@@ -64,27 +64,11 @@ uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level)
 	return &table[va_index(va, level)];
 }
 
-static void activate_root(uint64_t *root, uint64_t asid)
-{
-	if (root == active_root)
-		return;
-	active_root = root;
-	csr_write(satp, (8ULL << 60) | (asid << 44) | (kpa(root) >> 12));
-}
-
-void vspace_activate(struct tcb *t)
-{
-	if (t && t->vspace)
-		activate_root(t->vspace, t->asid);
-	else
-		activate_root(kernel_root, 0);
-}
-
 void vspace_finalize(struct cap *c)
 {
 	uint64_t *root = (uint64_t *)c->obj;
 	if (active_root == root)
-		activate_root(kernel_root, 0);
+		activate_root(kernel_root, satp_of(kernel_root, 0));
 	asid_table[c->data] = NULL;
 	asid_free++;
 	sfence_vma(0, c->data);

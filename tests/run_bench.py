@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))
 FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 REFERENCE = {  # measured on this kind of machine and QEMU, from the issues, for scale
     "ipc_roundtrip_cross_as": "seL4 fastpath 538, slowpath 1731",

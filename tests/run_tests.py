@@ -18,7 +18,7 @@ import storage_suite  # noqa: E402
 import fuzz_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))
 FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 
 
@@ -48,17 +48,18 @@ def boot(image, timeout, extra=(), quiet_limit=30):
 
 
 class Results:
-    def __init__(self):
+    def __init__(self, prefix=""):
         self.passed = 0
         self.failed = 0
+        self.prefix = prefix
 
     def report(self, ok, name, why=""):
         if ok:
             self.passed += 1
-            print(f"ok - {name}")
+            print(f"ok - {self.prefix}{name}", flush=True)
         else:
             self.failed += 1
-            print(f"not ok - {name}{': ' + why if why else ''}")
+            print(f"not ok - {self.prefix}{name}{': ' + why if why else ''}", flush=True)
 
 
 def kernel_suite(res, image="kernel-test.elf", prefix="kernel"):
@@ -113,8 +114,29 @@ def bench_suite(res):
     res.report(all(int(m) > 0 and int(i) >= 1000 for _, m, i in names), "bench/figures-plausible")
 
 
+def other_configuration(res, build, prefix):
+    """The whole suite again, on the kernel built in `build` (./do.sh test
+    builds it with the IPC fastpath off); its results count here."""
+    env = dict(os.environ, K4_BUILD=build, K4_PREFIX=prefix, K4_ONLY_THIS="1")
+    p = subprocess.Popen([sys.executable, os.path.abspath(__file__)], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    counts = None
+    for line in p.stdout:
+        m = re.match(r"(\d+) passed, (\d+) failed", line)
+        if m:
+            counts = int(m.group(1)), int(m.group(2))
+        else:
+            print(line, end="", flush=True)
+    p.wait()
+    if counts is None:
+        res.report(False, f"{prefix}completes", f"exit {p.returncode}")
+    else:
+        res.passed += counts[0]
+        res.failed += counts[1]
+
+
 def main():
-    res = Results()
+    res = Results(os.environ.get("K4_PREFIX", ""))
     boot_suite(res)
     kernel_suite(res)
     bench_suite(res)
@@ -122,6 +144,8 @@ def main():
     system_suite.piped_suite(res)
     storage_suite.storage_suite(res)
     fuzz_suite.fuzz_suite(res)
+    if not os.environ.get("K4_ONLY_THIS") and os.path.isdir(os.path.join(ROOT, "build-slowpath")):
+        other_configuration(res, "build-slowpath", "slowpath/")
     print(f"{res.passed} passed, {res.failed} failed")
     return 1 if res.failed else 0
 

@@ -11,6 +11,7 @@ import time
 import pexpect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))   # do.sh sets it per configuration
 PROMPT = "k4\\$ "
 
 
@@ -18,7 +19,7 @@ def qemu_cmd(image="kernel-run.elf", disk=None, read_only=False):
     """QEMU running a kernel image, with a disk if one is named."""
     cmd = ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic", "-bios",
            "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
-           "-kernel", os.path.join(ROOT, "build", image), "-global", "virtio-mmio.force-legacy=false"]
+           "-kernel", os.path.join(BUILD, image), "-global", "virtio-mmio.force-legacy=false"]
     if disk:
         cmd += ["-drive", f"file={disk},if=none,format=raw,id=disk0{',readonly=on' if read_only else ''}",
                 "-device", "virtio-blk-device,drive=disk0"]
@@ -29,7 +30,7 @@ def scratch_disk():
     """A fresh copy of the disk the build makes."""
     fd, path = tempfile.mkstemp(suffix=".img")
     os.close(fd)
-    shutil.copy(os.path.join(ROOT, "build", "disk.img"), path)
+    shutil.copy(os.path.join(BUILD, "disk.img"), path)
     return path
 
 
