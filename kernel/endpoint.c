@@ -58,7 +58,8 @@ static uint64_t transfer_caps(struct tcb *from, struct tcb *to, uint64_t n)
 	return i;
 }
 
-static void transfer(struct tcb *from, struct tcb *to, uint64_t badge, int grant)
+/* `call`: the message is a Call's, so a lease it carries goes with it. */
+static void transfer(struct tcb *from, struct tcb *to, uint64_t badge, int grant, int call)
 {
 	uint64_t info;
 	if (from->faulting) {
@@ -79,6 +80,8 @@ static void transfer(struct tcb *from, struct tcb *to, uint64_t badge, int grant
 			to->ipcbuf->mr[i] = from->ipcbuf->mr[i];
 		uint64_t caps = grant ? transfer_caps(from, to, MSGINFO_CAPS(in)) : 0;
 		info = MSGINFO(MSGINFO_LABEL(in), caps, len);
+		if (call)
+			lease_announce(from, to, &info);
 	}
 	to->regs[A0] = E_OK;
 	to->regs[A1] = info;
@@ -100,7 +103,7 @@ static void send(struct tcb *s, struct endpoint *ep, uint64_t badge, int blockin
 	if (ep->state == EP_RECV) {
 		struct tcb *r = ep->q.head;
 		queue_remove(ep, r);
-		transfer(s, r, badge, grant);
+		transfer(s, r, badge, grant, call);
 		if (call || s->faulting)
 			set_caller(r, s);
 		else
@@ -139,7 +142,7 @@ void ep_recv(struct endpoint *ep, int blocking)
 	if (ep->state == EP_SEND) {
 		struct tcb *s = ep->q.head;
 		queue_remove(ep, s);
-		transfer(s, r, s->ipc_badge, s->ipc_grant);
+		transfer(s, r, s->ipc_badge, s->ipc_grant, s->ipc_call);
 		if (s->ipc_call || s->faulting)
 			set_caller(r, s);
 		else
@@ -163,7 +166,7 @@ static void deliver_reply(struct tcb *r, struct tcb *c)
 		if (MSGINFO_LEN(r->regs[A1]) >= 1)
 			c->regs[0] = r->regs[A2];
 	} else {
-		transfer(r, c, 0, 1);
+		transfer(r, c, 0, 1, 0);
 	}
 	sched_ready(c);
 }

@@ -1,7 +1,7 @@
 /* The IPC fastpath: Call and ReplyRecv in their commonest form, done in
  * one straight pass instead of the general path's lookups, queue moves
  * and scheduler run. It applies when
- *   - the message fits in the registers and carries no caps,
+ *   - the message fits in the registers and carries no caps or lease,
  *   - the cap is an endpoint with the needed right,
  *   - Call: a receiver is waiting and owes no one a reply;
  *     ReplyRecv: the caller waits for an ordinary (not fault) reply and
@@ -19,7 +19,7 @@ uint64_t *fastpath_reply_recv(struct tcb *s);
 
 enum { A0 = 10, A1, A2, A3, A4, A5, A6, A7 };
 
-#define INFO_CAPS_AND_LEN ((3ULL << 10) | 0x3ff)
+#define INFO_LEASE_CAPS_LEN (MSGINFO_LEASE | (3ULL << 10) | 0x3ff)
 
 /* The endpoint cap a0 names, if it has `right`. Only the usual CSpace is
  * looked up here: one CNode whose guard takes the bits its radix leaves
@@ -56,7 +56,7 @@ uint64_t *fastpath_call(struct tcb *c)
 {
 	uint64_t info = c->regs[A1];
 	struct cte *slot;
-	if ((info & INFO_CAPS_AND_LEN) > MSG_REG_COUNT || !(slot = endpoint_slot(c, RIGHT_WRITE)))
+	if ((info & INFO_LEASE_CAPS_LEN) > MSG_REG_COUNT || !(slot = endpoint_slot(c, RIGHT_WRITE)))
 		return NULL;
 	struct endpoint *ep = (struct endpoint *)slot->cap.obj;
 	struct tcb *r = ep->q.head;
@@ -68,6 +68,7 @@ uint64_t *fastpath_call(struct tcb *c)
 	r->blocked_on = NULL;
 	deliver(c, r, info, slot->cap.data);
 	c->regs[0] += 4;
+	c->lease_rights = 0;   /* this Call lends nothing */
 	r->caller = c;
 	c->replier = r;
 	c->state = TS_BLOCKED_REPLY;
@@ -81,7 +82,7 @@ uint64_t *fastpath_reply_recv(struct tcb *s)
 	uint64_t info = s->regs[A1];
 	struct tcb *c = s->caller;
 	struct cte *slot;
-	if ((info & INFO_CAPS_AND_LEN) > MSG_REG_COUNT || !c || c->faulting || c->prio < s->prio ||
+	if ((info & INFO_LEASE_CAPS_LEN) > MSG_REG_COUNT || !c || c->faulting || c->prio < s->prio ||
 	    !c->vspace || s->bound_ntfn || !(slot = endpoint_slot(s, RIGHT_READ)))
 		return NULL;
 	struct endpoint *ep = (struct endpoint *)slot->cap.obj;

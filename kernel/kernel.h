@@ -93,7 +93,7 @@ struct tcb {
 	uint8_t ipc_grant;   /* blocked sender may transfer caps */
 	uint8_t faulting;    /* its message is a fault, not its registers */
 	uint8_t in_ready;    /* linked in a ready queue */
-	uint8_t pad;
+	uint8_t lease_rights; /* what its current Call lends (lease.c); 0: nothing */
 	uint64_t ipc_badge;
 	void *blocked_on;    /* endpoint or notification */
 	struct tcb *qnext, *qprev;    /* ready queue or blocking queue */
@@ -109,6 +109,7 @@ struct tcb {
 	uint64_t fault_badge;
 	struct notification *bound_ntfn;
 	uint64_t fault_type, fault_addr, fault_cause;
+	uint64_t lease_base, lease_len;
 	struct tcb *all_next, *all_prev;
 	char name[16];
 };
@@ -183,6 +184,11 @@ enum err reply_cap_save(struct cte *dest);
 void ep_finalize(struct endpoint *ep);
 void ipc_set_result(struct tcb *t, enum err e);
 
+/* lease.c */
+enum err lease_attach(struct tcb *t, uint64_t info, int call);
+void lease_announce(const struct tcb *from, struct tcb *to, uint64_t *info);
+void lease_copy(struct tcb *t);
+
 /* notification.c */
 void ntfn_signal(struct notification *n, uint64_t badge);
 void ntfn_wait(struct notification *n, int blocking);
@@ -200,6 +206,7 @@ void vspace_finalize(struct cap *c);
 void vspace_unmap_cap(struct cap *c);
 uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level);
 int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len);
+int vspace_copy(struct tcb *dt, uint64_t dst, struct tcb *st, uint64_t src, uint64_t len);
 
 /* irq.c, timer.c */
 void plic_init(uint64_t base);

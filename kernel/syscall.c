@@ -65,6 +65,9 @@ static void do_send(struct tcb *t, struct cte *slot, uint64_t nr)
 	if (c->type == OBJ_ENDPOINT) {
 		if (!(c->rights & RIGHT_WRITE))
 			return set_error(t, E_NO_RIGHTS);
+		enum err e = lease_attach(t, t->regs[A1], call);
+		if (e)
+			return set_error(t, e);
 		ep_send((struct endpoint *)c->obj, c->data, blocking, call, (c->rights & RIGHT_GRANT) != 0);
 	} else if (c->type == OBJ_REPLY) {
 		if (call)
@@ -134,6 +137,8 @@ void syscall_handle(void)
 		return set_error(t, E_OK);
 	case SYS_DEBUG_PUTS:
 		return debug_puts(t);
+	case SYS_LEASE_COPY:
+		return lease_copy(t);
 	case SYS_REPLY:
 		return ep_reply();
 	case SYS_REPLYRECV:

@@ -191,27 +191,69 @@ enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t 
 	}
 }
 
+/* Where user address va of t lies in the kernel window, if it is mapped
+ * user-accessible with the PTE bits `need`; *room: bytes to the end of
+ * its page. */
+static uint8_t *user_ptr(struct tcb *t, uint64_t va, uint64_t need, uint64_t *room)
+{
+	uint64_t *pte = NULL;
+	int level;
+	if (!t->vspace || va >= USER_TOP)
+		return NULL;
+	for (level = 2; level >= 0; level--) {
+		pte = vspace_walk(t->vspace, va, level);
+		if (!pte || !(*pte & PTE_V) || (*pte & PTE_LEAF))
+			break;
+	}
+	need |= PTE_V | PTE_U;
+	if (!pte || (*pte & need) != need)
+		return NULL;
+	uint64_t page = BIT(12 + 9 * level), off = va & (page - 1);
+	*room = page - off;
+	return (uint8_t *)kva(pte_pa(*pte)) + off;
+}
+
+static int user_range_ok(struct tcb *t, uint64_t va, uint64_t len, uint64_t need)
+{
+	uint64_t room;
+	if (va >= USER_TOP || len > USER_TOP - va)
+		return 0;
+	for (; len; va += room, len -= room < len ? room : len)
+		if (!user_ptr(t, va, need, &room))
+			return 0;
+	return 1;
+}
+
 /* Copy from a thread's user memory through the kernel window, checking
  * every page is mapped, user-accessible and readable. */
 int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len)
 {
 	uint8_t *d = dst;
-	if (!t->vspace || src >= USER_TOP || len > USER_TOP - src)
+	if (!user_range_ok(t, src, len, PTE_R))
 		return -1;
 	while (len) {
-		uint64_t *pte = NULL;
-		int level;
-		for (level = 2; level >= 0; level--) {
-			pte = vspace_walk(t->vspace, src, level);
-			if (!pte || !(*pte & PTE_V) || (*pte & PTE_LEAF))
-				break;
-		}
-		if (!pte || (*pte & (PTE_V | PTE_U | PTE_R)) != (PTE_V | PTE_U | PTE_R))
-			return -1;
-		uint64_t page = BIT(12 + 9 * level), off = src & (page - 1);
-		uint64_t n = page - off < len ? page - off : len;
-		memcpy(d, (uint8_t *)kva(pte_pa(*pte)) + off, n);
+		uint64_t room, n;
+		uint8_t *s = user_ptr(t, src, PTE_R, &room);
+		n = room < len ? room : len;
+		memcpy(d, s, n);
 		d += n, src += n, len -= n;
+	}
+	return 0;
+}
+
+/* Copy between two threads' user memory (a lease). Both ranges are checked
+ * whole first, so a bad page copies nothing. */
+int vspace_copy(struct tcb *dt, uint64_t dst, struct tcb *st, uint64_t src, uint64_t len)
+{
+	if (!user_range_ok(st, src, len, PTE_R) || !user_range_ok(dt, dst, len, PTE_W))
+		return -1;
+	while (len) {
+		uint64_t sroom, droom;
+		uint8_t *s = user_ptr(st, src, PTE_R, &sroom), *d = user_ptr(dt, dst, PTE_W, &droom);
+		uint64_t n = sroom < droom ? sroom : droom;
+		n = n < len ? n : len;
+		memcpy(d, s, n);
+		src += n, dst += n, len -= n;
 	}
 	return 0;
 }

@@ -55,6 +55,12 @@ static inline void sys_yield(void) { sys_raw(SYS_YIELD, 0, 0, 0, 0, 0, 0); }
 static inline enum err sys_debug_write(cptr_t system, const void *p, uint64_t len)
 { return (enum err)sys_raw(SYS_DEBUG_PUTS, system, (uint64_t)p, len, 0, 0, 0).err; }
 
+/* Leases: a server copies to or from the buffer its caller lent (op:
+ * LEASE_READ or LEASE_WRITE, with LEASE_VIA_REPLY_CAP for a saved reply
+ * cap in `reply`). */
+static inline enum err sys_lease_copy(cptr_t reply, uint64_t op, uint64_t off, void *buf, uint64_t len)
+{ return (enum err)sys_raw(SYS_LEASE_COPY, reply, op, off, (uint64_t)buf, len, 0).err; }
+
 /* Notifications are endpoints' little siblings: signal = send, wait = recv. */
 static inline enum err ntfn_signal(cptr_t n) { return (enum err)sys_send(n, 0, 0, 0, 0, 0).err; }
 static inline struct sysret ntfn_wait(cptr_t n) { return sys_recv(n); }

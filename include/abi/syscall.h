@@ -23,6 +23,9 @@ enum syscall {
 	SYS_YIELD,       /* give up the rest of the time slice */
 	SYS_DEBUG_PUTS,  /* a0 = the system cap, a1 = user pointer, a2 = length:
 	                    write to the kernel console */
+	SYS_LEASE_COPY,  /* a server copies to or from its caller's lease:
+	                    a0 = reply cap (with LEASE_VIA_REPLY_CAP), a1 = op,
+	                    a2 = offset in the lease, a3 = own buffer, a4 = length */
 	SYS_COUNT
 };
 
@@ -30,11 +33,12 @@ enum syscall {
 #define MSG_MAX_WORDS   64  /* message registers in all */
 #define MSG_MAX_CAPS    3   /* capabilities one message may carry */
 
-/* Message info: label (bits 63..12), caps (bits 11..10), length (9..0). */
+/* Message info: label (bits 63..13), lease (12), caps (11..10), length (9..0). */
 typedef uint64_t msginfo_t;
 #define MSGINFO(label, caps, len) \
-	(((uint64_t)(label) << 12) | ((uint64_t)(caps) << 10) | (uint64_t)(len))
-#define MSGINFO_LABEL(m)  ((m) >> 12)
+	(((uint64_t)(label) << 13) | ((uint64_t)(caps) << 10) | (uint64_t)(len))
+#define MSGINFO_LABEL(m)  ((m) >> 13)
+#define MSGINFO_LEASE     (1ULL << 12)  /* Call: lends the buffer in ipc_buffer.lease_* */
 #define MSGINFO_CAPS(m)   (((m) >> 10) & 3)
 #define MSGINFO_LEN(m)    ((m) & 0x3ff)
 
@@ -49,6 +53,21 @@ struct ipc_buffer {
 	uint64_t recv_cnode;            /* cptr of the CNode for received caps */
 	uint64_t recv_index;            /* first slot there; caps fill upward */
 	uint64_t user_data;             /* free for the thread's own use */
+	/* A lease (Hubris-style): a Call with MSGINFO_LEASE lends the server
+	 * lease_len bytes at lease_base with lease_rights (RIGHT_READ: the
+	 * server may read them, RIGHT_WRITE: write) until the reply. The
+	 * server receives the length and rights here (lease_base 0) and
+	 * reaches the bytes only through SYS_LEASE_COPY. */
+	uint64_t lease_base, lease_len, lease_rights;
 };
+
+/* SYS_LEASE_COPY operations (a1). One call moves at most LEASE_COPY_MAX
+ * bytes, so the kernel's copy stays short; a lease may be longer. */
+#define LEASE_READ           1   /* lease -> own buffer (needs RIGHT_READ) */
+#define LEASE_WRITE          2   /* own buffer -> lease (needs RIGHT_WRITE) */
+#define LEASE_VIA_REPLY_CAP  4   /* the caller is named by the reply cap in a0,
+                                    not the one owed the implicit reply */
+#define LEASE_MAX       (16ULL << 20)
+#define LEASE_COPY_MAX  (64ULL << 10)
 
 #endif
