@@ -62,30 +62,3 @@ void panic(const char *why, const char *file, int line)
 	printk("KERNEL PANIC: %s at %s:%d\n", why, file, line);
 	sbi_shutdown();
 }
-
-/* The compiler may emit calls to these for struct copies and zeroing. */
-/* Word at a time when it can: objects are zeroed at every retype. */
-void *memset(void *d, int c, size_t n)
-{
-	uint8_t *p = d;
-	if (!(((uint64_t)p | n) & 7)) {
-		uint64_t v = 0x0101010101010101ULL * (uint8_t)c, *w = d;
-		for (; n >= 64; n -= 64, w += 8)
-			w[0] = w[1] = w[2] = w[3] = w[4] = w[5] = w[6] = w[7] = v;
-		for (; n; n -= 8)
-			*w++ = v;
-		return d;
-	}
-	while (n--)
-		*p++ = (uint8_t)c;
-	return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	uint8_t *p = d;
-	const uint8_t *q = s;
-	while (n--)
-		*p++ = *q++;
-	return d;
-}

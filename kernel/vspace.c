@@ -196,21 +196,22 @@ enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t 
  * its page. */
 static uint8_t *user_ptr(struct tcb *t, uint64_t va, uint64_t need, uint64_t *room)
 {
-	uint64_t *pte = NULL;
+	uint64_t *table = t->vspace, pte = 0;
 	int level;
-	if (!t->vspace || va >= USER_TOP)
+	if (!table || va >= USER_TOP)
 		return NULL;
 	for (level = 2; level >= 0; level--) {
-		pte = vspace_walk(t->vspace, va, level);
-		if (!pte || !(*pte & PTE_V) || (*pte & PTE_LEAF))
+		pte = table[va_index(va, level)];
+		if (!(pte & PTE_V) || (pte & PTE_LEAF))
 			break;
+		table = pte_table(pte);
 	}
 	need |= PTE_V | PTE_U;
-	if (!pte || (*pte & need) != need)
+	if (level < 0 || (pte & need) != need)
 		return NULL;
 	uint64_t page = BIT(12 + 9 * level), off = va & (page - 1);
 	*room = page - off;
-	return (uint8_t *)kva(pte_pa(*pte)) + off;
+	return (uint8_t *)kva(pte_pa(pte)) + off;
 }
 
 static int user_range_ok(struct tcb *t, uint64_t va, uint64_t len, uint64_t need)

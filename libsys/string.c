@@ -1,6 +1,7 @@
 /* memcpy and memset a word at a time: picolibc's are a byte at a time,
  * and every message to a server is copied a few times. These come first
- * in the link, so picolibc uses them too. */
+ * in the link, so picolibc uses them too. The kernel is built with this
+ * file as well (lease copies, zeroing retyped objects, struct copies). */
 #include <stddef.h>
 #include <stdint.h>
 

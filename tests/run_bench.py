@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Run the benchmarks under QEMU with -icount shift=0 (rdinstret then
-counts guest instructions exactly): the kernel's (kernel-bench.elf) and
-the system's (boot to the shell prompt, console round trip). Print a table
-and write build/bench/results.json. With --compare OLD.json, also print
-the change against an earlier results file."""
+counts guest instructions exactly): the kernel's (kernel-bench.elf, and
+kernel-bench-slowpath.elf for the IPC round trips without the fastpath),
+the IPC designs' (xfer_*), and the system's (boot to the shell prompt,
+console round trip, file system). Print tables, write
+build/bench/results.json and two plots (ipc_roundtrip.png,
+ipc_designs.png). With --compare OLD.json, also print the change against
+an earlier results file."""
 import argparse
 import json
 import os
@@ -23,21 +26,96 @@ REFERENCE = {  # measured on this kind of machine and QEMU, from the issues, for
 }
 
 
-def run_guest():
+def run_guest(image="kernel-bench.elf"):
     cmd = ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic", "-icount", "shift=0",
-           "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, "kernel-bench.elf")]
+           "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, image)]
     out = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          timeout=600).stdout.decode(errors="replace")
     results = []
     for line in out.splitlines():
         m = re.match(r"BENCH (\S+) (\d+) (\d+) (\d+) (\d+)", line)
         if m:
-            results.append({"name": m.group(1), "median_instr": int(m.group(2)), "min_instr": int(m.group(3)),
-                            "max_instr": int(m.group(4)), "iterations": int(m.group(5))})
+            r = {"name": m.group(1), "median_instr": int(m.group(2)), "min_instr": int(m.group(3)),
+                 "max_instr": int(m.group(4)), "iterations": int(m.group(5))}
+            d = re.match(r"xfer_([a-z]+)_(\d+)$", r["name"])
+            if d:   # an IPC design moving `bytes` a transfer
+                r.update(design=d.group(1), bytes=int(d.group(2)), unit="instructions per transfer",
+                         per_byte=round(r["median_instr"] / int(d.group(2)), 3))
+            results.append(r)
     if "kbench: done" not in out:
         sys.stderr.write(out[-3000:])
         raise SystemExit("benchmark run did not finish")
     return results
+
+
+def slowpath_roundtrips():
+    """The IPC round trips on the kernel built without the fastpath."""
+    out = []
+    for r in run_guest("kernel-bench-slowpath.elf"):
+        if r["name"].startswith("ipc_roundtrip_"):
+            out.append(dict(r, name=r["name"] + "_slowpath"))
+    return out
+
+
+WORDS = {f"ipc_roundtrip_{w}_words": w for w in (0, 1, 2, 4, 8, 16, 32, 64)}
+
+
+def plot(results, folder):
+    """Round trip against message size (fastpath kernel and not), and
+    the IPC designs' cost per transfer and per byte against payload size."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    by = {r["name"]: r for r in results}
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for suffix, label in (("", "fastpath kernel (-Dfastpath=true)"), ("_slowpath", "general path only")):
+        pts = [(w, by[n + suffix]["median_instr"]) for n, w in WORDS.items() if n + suffix in by]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+    ax.axhline(538, color="grey", linestyle=":", label="seL4 fastpath, 1 word (538)")
+    ax.set_xlabel("message words each way")
+    ax.set_ylabel("instructions per round trip (Call + ReplyRecv)")
+    ax.set_title("IPC round trip, cross address space, -icount shift=0")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(0, 80)
+    ax.set_xticks(list(WORDS.values()))
+    ax.set_xticklabels([str(w) for w in WORDS.values()])
+    ax.set_ylim(bottom=0)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "ipc_roundtrip.png"), dpi=110)
+    designs = sorted({r["design"] for r in results if "design" in r})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for d in designs:
+        pts = sorted((r["bytes"], r["median_instr"]) for r in results if r.get("design") == d)
+        a1.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=d)
+        a2.plot([p[0] for p in pts], [p[1] / p[0] for p in pts], marker="o", label=d)
+    for a, what in ((a1, "instructions per transfer"), (a2, "instructions per byte")):
+        a.set_xscale("log", base=2)
+        a.set_yscale("log")
+        a.set_xlabel("payload bytes")
+        a.set_ylabel(what)
+        a.grid(True, which="both", alpha=0.3)
+        a.legend()
+    a1.set_title("IPC designs: client to server, streamed, median of 32 batches")
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "ipc_designs.png"), dpi=110)
+
+
+def print_designs(results):
+    designs = sorted({r["design"] for r in results if "design" in r})
+    sizes = sorted({r["bytes"] for r in results if "design" in r})
+    if not designs:
+        return
+    by = {(r["design"], r["bytes"]): r for r in results if "design" in r}
+    print()
+    print("IPC designs: instructions per transfer (per byte)")
+    print(f"{'bytes':>8} " + " ".join(f"{d:>18}" for d in designs))
+    for n in sizes:
+        cells = []
+        for d in designs:
+            r = by.get((d, n))
+            cells.append(f"{r['median_instr']:>9} ({r['per_byte']:>6.2f})" if r else " " * 18)
+        print(f"{n:>8} " + " ".join(f"{c:>18}" for c in cells))
 
 
 def run_system():
@@ -90,17 +168,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--compare", metavar="OLD.json", help="print the change against an earlier run")
     args = ap.parse_args()
-    results = run_guest() + run_system()
-    os.makedirs(os.path.join(BUILD, "bench"), exist_ok=True)
-    path = os.path.join(BUILD, "bench", "results.json")
+    results = run_guest() + slowpath_roundtrips() + run_system()
+    folder = os.path.join(BUILD, "bench")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "results.json")
     with open(path, "w") as f:
         json.dump({"results": results}, f, indent=2)
+    plot(results, folder)
     old = {}
     if args.compare:
         with open(args.compare) as f:
             old = {r["name"]: r for r in json.load(f)["results"]}
     print(f"{'benchmark':32} {'median':>8} {'min':>8} {'max':>8} {'iters':>6}  (instructions, or ms)")
     for r in results:
+        if "design" in r and r["name"] not in old:
+            continue   # in the designs table below
         if "median_instr" not in r and "median_ms" not in r:
             print(f"{r['name']:32} {r['mb_per_s']:8} MB/s guest time over {r['bytes']} bytes")
             continue
@@ -116,7 +198,8 @@ def main():
         if r["name"] in REFERENCE and r["name"] not in old:
             line += f"  [{REFERENCE[r['name']]}]"
         print(line)
-    print(f"wrote {os.path.relpath(path, os.getcwd())}")
+    print_designs(results)
+    print(f"wrote {os.path.relpath(path, os.getcwd())} and the plots ipc_roundtrip.png, ipc_designs.png there")
 
 
 main()

@@ -1,11 +1,14 @@
-/* Design (a): synchronous IPC. Each Call carries a byte count in mr0 and
- * up to 63 words of data in mr1..; the kernel copies the words from the
- * client's registers and IPC buffer to the server's. The server gathers
- * the pieces in its buffer and consumes them on the last. */
+/* Design (a): synchronous IPC. Each Call carries up to 64 words of data
+ * in its message registers, the byte count and whether more follows in
+ * its label; the kernel copies the words from the client's registers and
+ * IPC buffer to the server's. Up to 32 bytes fit in the four registers
+ * (the fastpath's case). The server gathers the pieces in its buffer and
+ * consumes them on the last. */
 #include <string.h>
 #include "xfer.h"
 
-#define CHUNK ((MSG_MAX_WORDS - 1) * 8)
+#define CHUNK (MSG_MAX_WORDS * 8)
+#define LABEL(kind, n) ((n) << 2 | (kind))
 
 static enum err regs_send(struct xfer_channel *ch, const void *buf, uint64_t len)
 {
@@ -14,10 +17,10 @@ static enum err regs_send(struct xfer_channel *ch, const void *buf, uint64_t len
 	if (len > XFER_MAX)
 		return E_RANGE;
 	do {
-		uint64_t n = len < CHUNK ? len : CHUNK, words = 1 + (n + 7) / 8;
-		memcpy(&mr[1], p, n);
-		struct sysret r = sys_call(ch->ep, MSGINFO(n == len ? XFER_LAST : XFER_MORE, 0, words),
-					   n, mr[1], mr[2], mr[3]);
+		uint64_t n = len < CHUNK ? len : CHUNK, words = (n + 7) / 8;
+		memcpy(mr, p, n);
+		struct sysret r = sys_call(ch->ep, MSGINFO(LABEL(n == len ? XFER_LAST : XFER_MORE, n), 0, words),
+					   mr[0], mr[1], mr[2], mr[3]);
 		if (r.err || MSGINFO_LABEL(r.info))
 			return r.err ? (enum err)r.err : (enum err)MSGINFO_LABEL(r.info);
 		p += n, len -= n;
@@ -30,17 +33,17 @@ static void regs_serve(struct xfer_channel *ch, uint8_t *buf, xfer_consume_fn co
 	uint64_t *mr = __ipcbuf->mr, have = 0;
 	struct sysret r = sys_recv(ch->ep);
 	while (!r.err) {
-		uint64_t n = r.mr[0], label = MSGINFO_LABEL(r.info);
+		uint64_t n = MSGINFO_LABEL(r.info) >> 2, kind = MSGINFO_LABEL(r.info) & 3;
 		enum err e = E_OK;
-		if ((label != XFER_MORE && label != XFER_LAST) || n > CHUNK ||
-		    MSGINFO_LEN(r.info) < 1 + (n + 7) / 8 || have + n > XFER_MAX) {
+		if ((kind != XFER_MORE && kind != XFER_LAST) || n > CHUNK ||
+		    MSGINFO_LEN(r.info) < (n + 7) / 8 || have + n > XFER_MAX) {
 			e = E_INVALID_ARGUMENT;
 			have = 0;
 		} else {
-			mr[1] = r.mr[1], mr[2] = r.mr[2], mr[3] = r.mr[3];
-			memcpy(buf + have, &mr[1], n);
+			mr[0] = r.mr[0], mr[1] = r.mr[1], mr[2] = r.mr[2], mr[3] = r.mr[3];
+			memcpy(buf + have, mr, n);
 			have += n;
-			if (label == XFER_LAST) {
+			if (kind == XFER_LAST) {
 				consume(ctx, buf, have);
 				have = 0;
 			}

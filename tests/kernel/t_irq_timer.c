@@ -5,16 +5,6 @@
 #define UART_IRQ 10
 #define UART_IER 1
 
-static cptr_t uart_untyped(void)
-{
-	for (cptr_t s = bi->untyped.start; s < bi->untyped.end; s++) {
-		const struct untyped_desc *u = &bi->untyped_list[s - bi->untyped.start];
-		if (u->is_device && u->paddr == UART_PADDR)
-			return s;
-	}
-	return 0;
-}
-
 TEST(irq_control_get_and_errors)
 {
 	cptr_t h = new_slot();
@@ -32,7 +22,7 @@ TEST(irq_control_get_and_errors)
 
 TEST(uart_irq_delivered_to_notification)
 {
-	cptr_t ut = uart_untyped(), f = new_slot(), h = new_slot();
+	cptr_t ut = device_untyped(UART_PADDR), f = new_slot(), h = new_slot();
 	cptr_t n = make(OBJ_NOTIFICATION, 0), nb = new_slot();
 	CHECK(ut != 0);
 	CHECK_OK(untyped_retype(ut, OBJ_FRAME, 0, SLOT_CNODE, f, 1));

@@ -63,6 +63,17 @@ struct cnode_info slot_info(cptr_t slot)
 	return (struct cnode_info){ r[0], r[1], r[2], r[3], r[4], r[5] };
 }
 
+/* The device untyped that starts at paddr, or 0. */
+cptr_t device_untyped(uint64_t paddr)
+{
+	for (cptr_t s = bi->untyped.start; s < bi->untyped.end; s++) {
+		const struct untyped_desc *u = &bi->untyped_list[s - bi->untyped.start];
+		if (u->is_device && u->paddr == paddr)
+			return s;
+	}
+	return 0;
+}
+
 uint64_t self_check(void)
 {
 	uint64_t r[1];

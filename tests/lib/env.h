@@ -45,6 +45,7 @@ enum err map_frame(cptr_t frame, cptr_t vspace, uint64_t va, uint64_t rights);
 void *new_page(cptr_t *frame);                    /* fresh frame mapped read-write */
 struct cnode_info { uint64_t type, bits, rights, data, has_children, paddr; };
 struct cnode_info slot_info(cptr_t slot);
+cptr_t device_untyped(uint64_t paddr);            /* the device untyped at paddr, or 0 */
 uint64_t self_check(void);
 uint64_t thread_count(void);
 void spin_yield(int times);
