@@ -182,10 +182,6 @@ static void bench_fault(void)
  * running: the UART's transmitter-empty interrupt fires as soon as it is
  * enabled; the waiter, in its own address space and at a higher priority,
  * notes the time it woke. */
-#define UART_PADDR 0x10000000ULL
-#define UART_IRQ 10
-#define UART_IER 1
-
 static volatile uint64_t irq_woke;
 
 static void irq_waiter(uint64_t n)
@@ -196,16 +192,8 @@ static void irq_waiter(uint64_t n)
 
 static void bench_irq(void)
 {
-	cptr_t ut = device_untyped(UART_PADDR), f = new_slot(), h = new_slot();
-	cptr_t n = make(OBJ_NOTIFICATION, 0), nb = new_slot();
-	CHECK(ut != 0);
-	CHECK_OK(untyped_retype(ut, OBJ_FRAME, 0, SLOT_CNODE, f, 1));
-	uint64_t va = new_vaddr(1);
-	CHECK_OK(map_frame(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE));
-	volatile uint8_t *uart = (volatile uint8_t *)va;
-	CHECK_OK(cnode_mint(SLOT_CNODE, nb, SLOT_CNODE, n, RIGHTS_ALL, 1 << UART_IRQ));
-	CHECK_OK(INVOKE(SLOT_IRQ_CONTROL, IRQ_CONTROL_GET, UART_IRQ, SLOT_CNODE, h));
-	CHECK_OK(INVOKE(h, IRQ_HANDLER_SET_NOTIFICATION, nb));
+	cptr_t n = make(OBJ_NOTIFICATION, 0), h;
+	volatile uint8_t *uart = uart_with_irq(n, &h);
 	struct child c;
 	child_start_cross_as(&c, irq_waiter, n, TEST_PRIO + 1, 0);
 	for (int i = -WARMUP; i < ITERATIONS; i++) {

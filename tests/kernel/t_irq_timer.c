@@ -1,9 +1,6 @@
 /* Interrupts (the UART's IRQ 10) and timers. */
 #include "harness.h"
 
-#define UART_PADDR 0x10000000ULL
-#define UART_IRQ 10
-#define UART_IER 1
 
 TEST(irq_control_get_and_errors)
 {
@@ -22,16 +19,8 @@ TEST(irq_control_get_and_errors)
 
 TEST(uart_irq_delivered_to_notification)
 {
-	cptr_t ut = device_untyped(UART_PADDR), f = new_slot(), h = new_slot();
-	cptr_t n = make(OBJ_NOTIFICATION, 0), nb = new_slot();
-	CHECK(ut != 0);
-	CHECK_OK(untyped_retype(ut, OBJ_FRAME, 0, SLOT_CNODE, f, 1));
-	uint64_t va = new_vaddr(1);
-	CHECK_OK(map_frame(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE));
-	volatile uint8_t *uart = (volatile uint8_t *)va;
-	CHECK_OK(cnode_mint(SLOT_CNODE, nb, SLOT_CNODE, n, RIGHTS_ALL, 1 << UART_IRQ));
-	CHECK_OK(INVOKE(SLOT_IRQ_CONTROL, IRQ_CONTROL_GET, UART_IRQ, SLOT_CNODE, h));
-	CHECK_OK(INVOKE(h, IRQ_HANDLER_SET_NOTIFICATION, nb));
+	cptr_t n = make(OBJ_NOTIFICATION, 0), h;
+	volatile uint8_t *uart = uart_with_irq(n, &h);
 	CHECK_ERR(ntfn_poll(n).err, E_WOULD_BLOCK);
 	uart[UART_IER] = 0x02;   /* transmitter-empty interrupt: fires at once */
 	struct sysret r = ntfn_wait(n);
@@ -40,7 +29,6 @@ TEST(uart_irq_delivered_to_notification)
 	CHECK_EQ(r.badge, 1 << UART_IRQ);
 	CHECK_OK(INVOKE0(h, IRQ_HANDLER_ACK));
 	CHECK_OK(cnode_delete(SLOT_CNODE, h));
-	CHECK_OK(cnode_delete(SLOT_CNODE, f));
 }
 
 TEST(irq_handler_clear_unbinds)

@@ -74,6 +74,22 @@ cptr_t device_untyped(uint64_t paddr)
 	return 0;
 }
 
+/* The UART mapped in our space, its IRQ handler in a new slot (*handler)
+ * signalling notification n with the badge 1 << UART_IRQ. */
+volatile uint8_t *uart_with_irq(cptr_t n, cptr_t *handler)
+{
+	cptr_t ut = device_untyped(UART_PADDR), f = new_slot(), nb = new_slot();
+	*handler = new_slot();
+	CHECK(ut != 0);
+	CHECK_OK(untyped_retype(ut, OBJ_FRAME, 0, SLOT_CNODE, f, 1));
+	uint64_t va = new_vaddr(1);
+	CHECK_OK(map_frame(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE));
+	CHECK_OK(cnode_mint(SLOT_CNODE, nb, SLOT_CNODE, n, RIGHTS_ALL, 1 << UART_IRQ));
+	CHECK_OK(INVOKE(SLOT_IRQ_CONTROL, IRQ_CONTROL_GET, UART_IRQ, SLOT_CNODE, *handler));
+	CHECK_OK(INVOKE(*handler, IRQ_HANDLER_SET_NOTIFICATION, nb));
+	return (volatile uint8_t *)va;
+}
+
 uint64_t self_check(void)
 {
 	uint64_t r[1];

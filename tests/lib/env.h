@@ -46,6 +46,10 @@ void *new_page(cptr_t *frame);                    /* fresh frame mapped read-wri
 struct cnode_info { uint64_t type, bits, rights, data, has_children, paddr; };
 struct cnode_info slot_info(cptr_t slot);
 cptr_t device_untyped(uint64_t paddr);            /* the device untyped at paddr, or 0 */
+#define UART_PADDR 0x10000000ULL
+#define UART_IRQ 10
+#define UART_IER 1                                /* interrupt-enable register */
+volatile uint8_t *uart_with_irq(cptr_t n, cptr_t *handler);
 uint64_t self_check(void);
 uint64_t thread_count(void);
 void spin_yield(int times);
