@@ -1,26 +1,46 @@
 /* The scheduler: 256 priorities, round robin within a level, the highest
- * ready priority found in O(1) from a bitmap. The running thread is not
- * in a ready queue; it goes back to the tail when it yields, its tick
- * ends, or it is preempted. */
+ * ready priority found in O(1) from a two-level bitmap. The running
+ * thread is not in a ready queue; it goes back to the tail when it
+ * yields, its tick ends, or it is preempted. */
 #include "kernel.h"
 
 struct tcb *current;
 static struct tqueue ready[PRIORITY_COUNT];
 static uint64_t bitmap[PRIORITY_COUNT / 64];
+static uint64_t words;   /* bit w: bitmap[w] is not 0 */
 static int resched;
+
+/* Priority p is bit 255 - p, so the highest ready priority is the lowest
+ * set bit: x & -x isolates it and a de Bruijn multiply names it in a few
+ * instructions (RV64GC has no count-zeros instruction; __builtin_ctzll
+ * would be a libgcc call of some 50). */
+static int lowest_bit(uint64_t x)
+{
+	static const uint8_t index[64] = {
+	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+	};
+	return index[((x & -x) * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
+static unsigned slot_of(unsigned prio) { return PRIORITY_COUNT - 1 - prio; }
 
 static int highest_ready(void)
 {
-	for (int w = PRIORITY_COUNT / 64 - 1; w >= 0; w--)
-		if (bitmap[w])
-			return w * 64 + 63 - __builtin_clzll(bitmap[w]);
-	return -1;
+	if (!words)
+		return -1;
+	int w = lowest_bit(words);
+	return PRIORITY_COUNT - 1 - (w * 64 + lowest_bit(bitmap[w]));
 }
 
 static void enqueue(struct tcb *t)
 {
+	unsigned s = slot_of(t->prio);
 	tq_append(&ready[t->prio], t);
-	bitmap[t->prio / 64] |= BIT(t->prio % 64);
+	bitmap[s / 64] |= BIT(s % 64);
+	words |= BIT(s / 64);
 	t->in_ready = 1;
 }
 
@@ -29,9 +49,12 @@ void sched_dequeue(struct tcb *t)
 	unsigned p = t->prio;
 	if (!t->in_ready)
 		return;
+	unsigned s = slot_of(p);
 	tq_remove(&ready[p], t);
 	if (!ready[p].head)
-		bitmap[p / 64] &= ~BIT(p % 64);
+		bitmap[s / 64] &= ~BIT(s % 64);
+	if (!bitmap[s / 64])
+		words &= ~BIT(s / 64);
 	t->in_ready = 0;
 }
 
@@ -75,11 +98,13 @@ void schedule(void)
 		return;
 	}
 	if (c_ok)
-		enqueue(c);
+		enqueue(c);   /* at hp's level or below: hp stays the highest */
 	current = NULL;   /* so that a wake-up while idle queues the thread */
 	resched = 0;
-	while ((hp = highest_ready()) < 0)
+	while (hp < 0) {
 		idle();
+		hp = highest_ready();
+	}
 	current = ready[hp].head;
 	sched_dequeue(current);
 }
@@ -89,7 +114,9 @@ int sched_check(void)
 {
 	int bad = 0;
 	for (int p = 0; p < PRIORITY_COUNT; p++) {
-		if (((bitmap[p / 64] >> (p % 64)) & 1) != (ready[p].head != NULL)) {
+		unsigned s = slot_of(p);
+		if (((bitmap[s / 64] >> (s % 64)) & 1) != (ready[p].head != NULL) ||
+		    ((words >> (s / 64)) & 1) != (bitmap[s / 64] != 0)) {
 			printk("self-check: ready bitmap wrong at priority %d\n", p);
 			bad++;
 		}
