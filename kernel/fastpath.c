@@ -1,7 +1,8 @@
 /* The IPC fastpath: Call and ReplyRecv in their commonest form, done in
  * one straight pass instead of the general path's lookups, queue moves
  * and scheduler run. It applies when
- *   - the message fits in the registers and carries no caps or lease,
+ *   - the message fits in the registers and carries no caps (a Call may
+ *     lend a lease; a reply carries none),
  *   - the cap is an endpoint with the needed right,
  *   - Call: a receiver is waiting and owes no one a reply;
  *     ReplyRecv: the caller waits for an ordinary (not fault) reply and
@@ -19,7 +20,8 @@ uint64_t *fastpath_reply_recv(struct tcb *s);
 
 enum { A0 = 10, A1, A2, A3, A4, A5, A6, A7 };
 
-#define INFO_LEASE_CAPS_LEN (MSGINFO_LEASE | (3ULL << 10) | 0x3ff)
+#define INFO_CAPS_LEN ((3ULL << 10) | 0x3ff)
+#define INFO_LEASE_CAPS_LEN (MSGINFO_LEASE | INFO_CAPS_LEN)
 
 /* The endpoint cap a0 names, if it has `right`. Only the usual CSpace is
  * looked up here: one CNode whose guard takes the bits its radix leaves
@@ -52,11 +54,10 @@ static void deliver(const struct tcb *from, struct tcb *to, uint64_t info, uint6
 	to->regs[A6] = badge;
 }
 
-uint64_t *fastpath_call(struct tcb *c)
+static inline __attribute__((always_inline)) uint64_t *fast_call(struct tcb *c, uint64_t info)
 {
-	uint64_t info = c->regs[A1];
 	struct cte *slot;
-	if ((info & INFO_LEASE_CAPS_LEN) > MSG_REG_COUNT || !(slot = endpoint_slot(c, RIGHT_WRITE)))
+	if ((info & INFO_CAPS_LEN) > MSG_REG_COUNT || !(slot = endpoint_slot(c, RIGHT_WRITE)))
 		return NULL;
 	struct endpoint *ep = (struct endpoint *)slot->cap.obj;
 	struct tcb *r = ep->q.head;
@@ -68,13 +69,31 @@ uint64_t *fastpath_call(struct tcb *c)
 	r->blocked_on = NULL;
 	deliver(c, r, info, slot->cap.data);
 	c->regs[0] += 4;
-	c->lease_rights = 0;   /* this Call lends nothing */
 	r->caller = c;
 	c->replier = r;
 	c->state = TS_BLOCKED_REPLY;
 	r->state = TS_RUNNABLE;
 	current = r;
 	return trap_resume();
+}
+
+/* A Call that lends a lease: kept apart so that the common case needs no
+ * stack frame. A bad lease goes to the general path, which says why. */
+static __attribute__((noinline)) uint64_t *fast_call_lending(struct tcb *c, uint64_t info)
+{
+	if (lease_attach(c, info, 1) || !fast_call(c, info))
+		return NULL;
+	lease_announce(c, current, &current->regs[A1]);
+	return current->regs;
+}
+
+uint64_t *fastpath_call(struct tcb *c)
+{
+	uint64_t info = c->regs[A1];
+	if (info & MSGINFO_LEASE)
+		return fast_call_lending(c, info);
+	c->lease_rights = 0;
+	return fast_call(c, info);
 }
 
 uint64_t *fastpath_reply_recv(struct tcb *s)

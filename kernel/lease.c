@@ -35,9 +35,11 @@ enum err lease_attach(struct tcb *t, uint64_t info, int call)
  * (never where it lies), and keep the lease bit in the message info. */
 void lease_announce(const struct tcb *from, struct tcb *to, uint64_t *info)
 {
-	if (!from->lease_rights || !to->ipcbuf)
+	if (!from->lease_rights)
 		return;
 	*info |= MSGINFO_LEASE;
+	if (!to->ipcbuf)
+		return;
 	to->ipcbuf->lease_base = 0;
 	to->ipcbuf->lease_len = from->lease_len;
 	to->ipcbuf->lease_rights = from->lease_rights;
