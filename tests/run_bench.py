@@ -191,8 +191,8 @@ def main():
                 f"{r['iterations']:6}  {unit}")
         if r["name"] in old and "median_" + unit in old[r["name"]]:
             before = old[r["name"]]["median_" + unit]
-            delta = r["median_instr"] - before
-            line += f"  was {before}, {delta:+d} ({100.0 * delta / before:+.1f}%)"
+            delta = r["median_" + unit] - before
+            line += f"  was {before}, {delta:+g} ({100.0 * delta / before:+.1f}%)"
         if "mb_per_s" in r:
             line += f"  = {r['mb_per_s']} MB/s guest time, per KiB"
         if r["name"] in REFERENCE and r["name"] not in old:
