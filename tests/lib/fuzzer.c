@@ -50,7 +50,7 @@ static uint64_t fuzz_call(uint64_t *s)
 	/* never block forever: endpoints get only the non-blocking calls */
 	int is_ep = invoke(2, CNODE_INFO, 1, (uint64_t[]){ cap }, info, &got) == E_OK && got &&
 		    info[0] == OBJ_ENDPOINT;
-	switch (fuzz_rng(s) % 7) {
+	switch (fuzz_rng(s) % 8) {
 	case 0:
 		return is_ep ? sys_nbsend(cap, MSGINFO(label, fuzz_rng(s) % 4, n), args[0], args[1], args[2], args[3]).err
 			     : invoke(cap, label, n, args, 0, 0);
@@ -62,6 +62,7 @@ static uint64_t fuzz_call(uint64_t *s)
 	}
 	case 4: sys_yield(); return E_OK;
 	case 5: return sys_raw(SYS_NBSEND, cap, fuzz_rng(s), args[0], args[1], args[2], args[3]).err;
+	case 6: return sys_lease_copy(cap, args[0] % 8, args[1], (void *)args[2], args[3] % (2 * LEASE_COPY_MAX));
 	default: return is_ep ? E_OK : invoke(cap, label, n, args, 0, 0);
 	}
 }
