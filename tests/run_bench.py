@@ -31,6 +31,14 @@ def run_guest(image="kernel-bench.elf"):
            "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, image)]
     out = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          timeout=600).stdout.decode(errors="replace")
+    if "kbench: done" not in out:
+        sys.stderr.write(out[-3000:])
+        raise SystemExit("benchmark run did not finish")
+    return parse(out)
+
+
+def parse(out):
+    """The figures a bench image printed ('BENCH name median min max iterations')."""
     results = []
     for line in out.splitlines():
         m = re.match(r"BENCH (\S+) (\d+) (\d+) (\d+) (\d+)", line)
@@ -42,19 +50,12 @@ def run_guest(image="kernel-bench.elf"):
                 r.update(design=d.group(1), bytes=int(d.group(2)), unit="instructions per transfer",
                          per_byte=round(r["median_instr"] / int(d.group(2)), 3))
             results.append(r)
-    if "kbench: done" not in out:
-        sys.stderr.write(out[-3000:])
-        raise SystemExit("benchmark run did not finish")
     return results
 
 
-def slowpath_roundtrips():
-    """The IPC round trips on the kernel built without the fastpath."""
-    out = []
-    for r in run_guest("kernel-bench-slowpath.elf"):
-        if r["name"].startswith("ipc_roundtrip_"):
-            out.append(dict(r, name=r["name"] + "_slowpath"))
-    return out
+def as_slowpath(results):
+    """The IPC round trips of kernel-bench-slowpath.elf, named *_slowpath."""
+    return [dict(r, name=r["name"] + "_slowpath") for r in results if r["name"].startswith("ipc_roundtrip_")]
 
 
 WORDS = {f"ipc_roundtrip_{w}_words": w for w in (0, 1, 2, 4, 8, 16, 32, 64)}
@@ -168,7 +169,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--compare", metavar="OLD.json", help="print the change against an earlier run")
     args = ap.parse_args()
-    results = run_guest() + slowpath_roundtrips() + run_system()
+    results = run_guest() + as_slowpath(run_guest("kernel-bench-slowpath.elf")) + run_system()
     folder = os.path.join(BUILD, "bench")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "results.json")
@@ -179,6 +180,14 @@ def main():
     if args.compare:
         with open(args.compare) as f:
             old = {r["name"]: r for r in json.load(f)["results"]}
+    print_table(results, old)
+    print_designs(results)
+    print(f"wrote {os.path.relpath(path, os.getcwd())} and the plots ipc_roundtrip.png, ipc_designs.png there")
+
+
+def print_table(results, old):
+    """Every figure but the designs' (unless compared), with the change
+    against `old` (name -> result) where it has the figure."""
     print(f"{'benchmark':32} {'median':>8} {'min':>8} {'max':>8} {'iters':>6}  (instructions, or ms)")
     for r in results:
         if "design" in r and r["name"] not in old:
@@ -198,8 +207,7 @@ def main():
         if r["name"] in REFERENCE and r["name"] not in old:
             line += f"  [{REFERENCE[r['name']]}]"
         print(line)
-    print_designs(results)
-    print(f"wrote {os.path.relpath(path, os.getcwd())} and the plots ipc_roundtrip.png, ipc_designs.png there")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -122,9 +122,34 @@ def bench_suite(res):
     got = {n for n, _, _ in names}
     res.report(want <= got, "bench/reports-every-figure", f"missing {sorted(want - got)}")
     res.report(all(int(m) > 0 and int(i) >= 1000 for _, m, i in names), "bench/figures-plausible")
-    code, out = boot("kernel-bench-slowpath.elf", timeout=240, extra=["-icount", "shift=0"])
-    res.report(code == 0 and re.search(r"^BENCH ipc_roundtrip_cross_as \d+", out, re.M) is not None,
+    code, slow_out = boot("kernel-bench-slowpath.elf", timeout=240, extra=["-icount", "shift=0"])
+    res.report(code == 0 and re.search(r"^BENCH ipc_roundtrip_cross_as \d+", slow_out, re.M) is not None,
                "bench/slowpath-image-runs", f"exit {code}")
+    tables_and_plots(res, out, slow_out)
+
+
+def tables_and_plots(res, out, slow_out):
+    """./do.sh bench's own work on these figures: the plots are drawn, and
+    a comparison with itself shows every figure unchanged."""
+    import contextlib
+    import io
+    import tempfile
+    import run_bench
+    results = run_bench.parse(out) + run_bench.as_slowpath(run_bench.parse(slow_out))
+    with tempfile.TemporaryDirectory() as folder:
+        run_bench.plot(results, folder)
+        pngs = []
+        for name in ("ipc_roundtrip.png", "ipc_designs.png"):
+            with open(os.path.join(folder, name), "rb") as f:
+                pngs.append(f.read(8) == b"\x89PNG\r\n\x1a\n")
+    res.report(all(pngs), "bench/plots-drawn")
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        run_bench.print_table(results, {r["name"]: r for r in results})
+        run_bench.print_designs(results)
+    lines = [l for l in text.getvalue().splitlines() if " instr " in l]
+    res.report(len(lines) == len(results) and all("+0 (+0.0%)" in l for l in lines), "bench/compare-table",
+               text.getvalue()[-500:])
 
 
 def other_configuration(res, build, prefix):
