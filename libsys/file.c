@@ -30,12 +30,51 @@ int64_t fs_open(const char *path, uint64_t flags)
 
 enum err fs_close(int64_t fd) { return INVOKE(fs_cap(), FS_CLOSE, (uint64_t)fd); }
 
+/* The kernel's lease copies do not fault pages in: touch each page of a
+ * buffer first, so that the pager maps what is not mapped yet. */
+static void touch(const void *buf, uint64_t len, int for_writing)
+{
+	for (uintptr_t a = (uintptr_t)buf, end = a + len; a < end; a = (a | 4095) + 1) {
+		volatile uint8_t *p = (volatile uint8_t *)a;
+		if (for_writing)
+			*p = *p;
+		else
+			(void)*p;
+	}
+}
+
+/* More than a message holds goes through a lease on the buffer: one call
+ * and one copy, where messages would take a call per 496 bytes. */
+static int64_t read_leased(int64_t fd, void *buf, uint64_t len)
+{
+	uint64_t r[MSG_MAX_WORDS];
+	unsigned n = 0;
+	if (len > FS_LEASE_MAX)
+		len = FS_LEASE_MAX;
+	touch(buf, len, 1);
+	enum err e = invoke_lending(fs_cap(), FS_READ, 2, (uint64_t[]){ (uint64_t)fd, len }, r, &n, buf, len,
+				    RIGHT_WRITE);
+	if (e)
+		return -(int64_t)e;
+	return n < 1 || r[0] > len ? -(int64_t)E_INVALID_ARGUMENT : (int64_t)r[0];
+}
+
+static int64_t write_leased(int64_t fd, const void *buf, uint64_t len)
+{
+	uint64_t r[MSG_MAX_WORDS];
+	unsigned n = 0;
+	touch(buf, len, 0);
+	enum err e = invoke_lending(fs_cap(), FS_WRITE, 2, (uint64_t[]){ (uint64_t)fd, len }, r, &n, buf, len,
+				    RIGHT_READ);
+	return e ? -(int64_t)e : (int64_t)len;
+}
+
 int64_t fs_read(int64_t fd, void *buf, uint64_t len)
 {
 	uint64_t r[MSG_MAX_WORDS];
 	unsigned n = 0;
 	if (len > FS_DATA_MAX)
-		len = FS_DATA_MAX;
+		return read_leased(fd, buf, len);
 	enum err e = invoke(fs_cap(), FS_READ, 2, (uint64_t[]){ (uint64_t)fd, len }, r, &n);
 	if (e)
 		return -(int64_t)e;
@@ -50,6 +89,14 @@ int64_t fs_write(int64_t fd, const void *buf, uint64_t len)
 	uint64_t w[MSG_MAX_WORDS], r[MSG_MAX_WORDS];
 	unsigned n = 0;
 	int64_t done = 0;
+	while (len > FS_DATA_MAX) {
+		uint64_t k = len < FS_LEASE_MAX ? len : FS_LEASE_MAX;
+		int64_t got = write_leased(fd, (const uint8_t *)buf + done, k);
+		if (got < 0)
+			return done ? done : got;
+		done += got;
+		len -= k;
+	}
 	while (len) {
 		uint64_t k = len < FS_DATA_MAX ? len : FS_DATA_MAX;
 		w[0] = (uint64_t)fd;

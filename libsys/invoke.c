@@ -11,8 +11,8 @@ const char *err_name(uint64_t e)
 	return e < E_COUNT ? names[e] : "unknown error";
 }
 
-enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args,
-		uint64_t *res, unsigned *nres)
+static enum err call(cptr_t cap, msginfo_t info, unsigned nargs, const uint64_t *args, uint64_t *res,
+		     unsigned *nres)
 {
 	uint64_t r[MSG_REG_COUNT] = { 0 };
 	struct ipc_buffer *buf = __ipcbuf;
@@ -24,7 +24,7 @@ enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args
 		else
 			buf->mr[i] = args[i];
 	}
-	struct sysret s = sys_call(cap, MSGINFO(label, 0, nargs), r[0], r[1], r[2], r[3]);
+	struct sysret s = sys_call(cap, info | nargs, r[0], r[1], r[2], r[3]);
 	unsigned n = MSGINFO_LEN(s.info);
 	if (res) {
 		for (unsigned i = 0; i < n; i++)
@@ -34,4 +34,19 @@ enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args
 	}
 	/* kernel objects report in a0; servers answer with the error as label */
 	return (enum err)(s.err ? s.err : MSGINFO_LABEL(s.info));
+}
+
+enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args,
+		uint64_t *res, unsigned *nres)
+{
+	return call(cap, MSGINFO(label, 0, 0), nargs, args, res, nres);
+}
+
+enum err invoke_lending(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args, uint64_t *res,
+			unsigned *nres, const void *base, uint64_t len, uint64_t rights)
+{
+	__ipcbuf->lease_base = (uint64_t)base;
+	__ipcbuf->lease_len = len;
+	__ipcbuf->lease_rights = rights;
+	return call(cap, MSGINFO(label, 0, 0) | MSGINFO_LEASE, nargs, args, res, nres);
 }

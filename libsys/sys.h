@@ -75,6 +75,10 @@ static inline uint64_t rdtime(void) { uint64_t v; __asm__ volatile("rdtime %0" :
  * for a server). */
 enum err invoke(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args,
 		uint64_t *res, unsigned *nres);
+/* The same, lending [base, base + len) with `rights` for the call (a
+ * lease, include/abi/syscall.h). */
+enum err invoke_lending(cptr_t cap, uint64_t label, unsigned nargs, const uint64_t *args, uint64_t *res,
+			unsigned *nres, const void *base, uint64_t len, uint64_t rights);
 #define INVOKE(cap, label, ...) \
 	invoke((cap), (label), sizeof((uint64_t[]){ __VA_ARGS__ }) / sizeof(uint64_t), \
 	       (uint64_t[]){ __VA_ARGS__ }, 0, 0)

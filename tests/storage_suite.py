@@ -103,12 +103,15 @@ def guest_writes(res, tmp, block_size):
              "write /gone 20000 8", "rm /gone", "mkdir /empty", "rmdir /empty", "mkdir /many"]
     cmds += [f"echo {i} > /many/f{i}" for i in range(500)]
     cmds += ["rm /many/f7 /many/f99", "ls /many"]
+    cmds += ["cp /w5 /c5", "cp /w6 /c6", "cp /w2 /c2"]   # 5000-byte reads and writes: through leases
     code, out = guest(image, cmds, timeout=600)
     res.report(code == 0, f"storage/{tag}-guest-run", f"exit {code}")
     ok, report = fsck_clean(image)
     res.report(ok, f"storage/{tag}-e2fsck-clean-after-writes", report[-500:])
     same = all(dump(image, f"/w{i}") == pattern(s, i + 10) for i, s in enumerate(sizes))
     res.report(same, f"storage/{tag}-written-files-match-debugfs")
+    res.report(all(dump(image, f"/c{i}") == pattern(sizes[i], i + 10) for i in (2, 5, 6)),
+               f"storage/{tag}-copies-through-leases-match")
     res.report(dump(image, "/app") == b"first\nsecond\n", f"storage/{tag}-append")
     res.report(dump(image, "/trunc") == b"short\n", f"storage/{tag}-truncate")
     res.report(dump(image, "/a/b/c/d/e/deep") == pattern(5000, 4), f"storage/{tag}-deep-path")

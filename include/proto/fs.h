@@ -1,15 +1,19 @@
 /* The file system protocol, served by servers/fs (ext2). Paths are
  * absolute ("/a/b"), at most FS_PATH_MAX bytes, packed into message
  * registers after their length; file data travels the same way, at most
- * FS_DATA_MAX bytes a message. Each client (badge) has its own open files. */
+ * FS_DATA_MAX bytes a message, or through a lease on the client's buffer
+ * (up to FS_LEASE_MAX bytes a call; docs/ipc-designs.md). Each client
+ * (badge) has its own open files. */
 #ifndef PROTO_FS_H
 #define PROTO_FS_H
 
 enum fs_label {
 	FS_OPEN = 1,   /* mr0 flags, mr1 path length, mr2.. path -> mr0 fd */
 	FS_CLOSE,      /* mr0 fd */
-	FS_READ,       /* mr0 fd, mr1 most bytes -> mr0 length, mr1.. bytes (0: end of file) */
-	FS_WRITE,      /* mr0 fd, mr1 length, mr2.. bytes -> mr0 bytes written */
+	FS_READ,       /* mr0 fd, mr1 most bytes -> mr0 length, mr1.. bytes (0: end of file);
+	                  with a writable lease of >= mr1 bytes: the bytes go there */
+	FS_WRITE,      /* mr0 fd, mr1 length, mr2.. bytes -> mr0 bytes written;
+	                  with a readable lease of >= mr1 bytes: the bytes come from there */
 	FS_SEEK,       /* mr0 fd, mr1 offset, mr2 whence (0 set, 1 current, 2 end) -> mr0 offset */
 	FS_TRUNCATE,   /* mr0 fd, mr1 size */
 	FS_FSTAT,      /* mr0 fd -> struct fs_stat in mr0.. */
@@ -34,6 +38,7 @@ enum fs_label {
 
 #define FS_PATH_MAX 400
 #define FS_DATA_MAX ((MSG_MAX_WORDS - 2) * 8)    /* 496 bytes */
+#define FS_LEASE_MAX (64u << 10)
 #define FS_NAME_MAX 255
 
 enum fs_type { FS_TYPE_FILE = 1, FS_TYPE_DIR = 2, FS_TYPE_OTHER = 7 };

@@ -14,6 +14,11 @@ static struct ofile {
 } files[MAX_OPEN];
 static enum err mounted;
 
+/* The lease the current request came with (len 0: none), and where its
+ * bytes are staged between the block cache and the client. */
+static struct { uint64_t len, rights; } lease;
+static uint8_t staging[FS_LEASE_MAX];
+
 /* A string of `len` bytes starting at word `first` of the message. */
 static enum err get_string(const uint64_t *mr, unsigned msglen, uint64_t len, unsigned first, char *out)
 {
@@ -94,6 +99,65 @@ static enum err do_open(uint64_t client, const uint64_t *mr, unsigned msglen, ui
 	return E_OK;
 }
 
+static enum err read_to_message(struct ofile *f, struct inode *in, uint64_t want, uint64_t *res, unsigned *nres)
+{
+	uint32_t got;
+	enum err e;
+	if (want > FS_DATA_MAX)
+		return E_INVALID_ARGUMENT;
+	if ((e = file_read(f->ino, in, f->pos, &res[1], (uint32_t)want, &got)))
+		return e;
+	f->pos += got;
+	res[0] = got;
+	*nres = 1 + (got + 7) / 8;
+	return E_OK;
+}
+
+/* The position moves only once the bytes are in the client's buffer. */
+static enum err read_to_lease(struct ofile *f, struct inode *in, uint64_t want, uint64_t *res, unsigned *nres)
+{
+	uint32_t got;
+	enum err e;
+	if (!(lease.rights & RIGHT_WRITE) || want > lease.len || want > FS_LEASE_MAX)
+		return E_INVALID_ARGUMENT;
+	if ((e = file_read(f->ino, in, f->pos, staging, (uint32_t)want, &got)) ||
+	    (got && (e = sys_lease_copy(0, LEASE_WRITE, 0, staging, got))))
+		return e;
+	f->pos += got;
+	res[0] = got;
+	*nres = 1;
+	return E_OK;
+}
+
+static enum err write_from_message(struct ofile *f, struct inode *in, const uint64_t *mr, unsigned msglen,
+				   uint64_t *res, unsigned *nres)
+{
+	enum err e;
+	if (mr[1] > FS_DATA_MAX || 2 + (mr[1] + 7) / 8 > msglen)
+		return E_INVALID_ARGUMENT;
+	if ((e = file_write(f->ino, in, f->pos, &mr[2], (uint32_t)mr[1])))
+		return e;
+	f->pos += mr[1];
+	res[0] = mr[1];
+	*nres = 1;
+	return E_OK;
+}
+
+/* Nothing is written unless all the bytes came across. */
+static enum err write_from_lease(struct ofile *f, struct inode *in, uint64_t len, uint64_t *res, unsigned *nres)
+{
+	enum err e;
+	if (!(lease.rights & RIGHT_READ) || len > lease.len || len > FS_LEASE_MAX)
+		return E_INVALID_ARGUMENT;
+	if ((len && (e = sys_lease_copy(0, LEASE_READ, 0, staging, len))) ||
+	    (e = file_write(f->ino, in, f->pos, staging, (uint32_t)len)))
+		return e;
+	f->pos += len;
+	res[0] = len;
+	*nres = 1;
+	return E_OK;
+}
+
 static enum err do_io(uint64_t label, struct ofile *f, const uint64_t *mr, unsigned msglen, uint64_t *res,
 		      unsigned *nres)
 {
@@ -103,32 +167,17 @@ static enum err do_io(uint64_t label, struct ofile *f, const uint64_t *mr, unsig
 		return e;
 	uint64_t size = in.size | (is_dir(&in) ? 0 : (uint64_t)in.size_high << 32);
 	switch (label) {
-	case FS_READ: {
-		uint32_t got;
+	case FS_READ:
 		if (is_dir(&in))
 			return E_IS_DIRECTORY;
-		if (mr[1] > FS_DATA_MAX)
-			return E_INVALID_ARGUMENT;
-		if ((e = file_read(f->ino, &in, f->pos, &res[1], (uint32_t)mr[1], &got)))
-			return e;
-		f->pos += got;
-		res[0] = got;
-		*nres = 1 + (got + 7) / 8;
-		return E_OK;
-	}
+		return lease.len ? read_to_lease(f, &in, mr[1], res, nres) : read_to_message(f, &in, mr[1], res, nres);
 	case FS_WRITE:
 		if (!f->writable)
 			return E_NO_RIGHTS;
-		if (mr[1] > FS_DATA_MAX || 2 + (mr[1] + 7) / 8 > msglen)
-			return E_INVALID_ARGUMENT;
 		if (f->append)
 			f->pos = size;
-		if ((e = file_write(f->ino, &in, f->pos, &mr[2], (uint32_t)mr[1])))
-			return e;
-		f->pos += mr[1];
-		res[0] = mr[1];
-		*nres = 1;
-		return E_OK;
+		return lease.len ? write_from_lease(f, &in, mr[1], res, nres)
+				 : write_from_message(f, &in, mr, msglen, res, nres);
 	case FS_SEEK: {
 		uint64_t base = mr[2] == 0 ? 0 : mr[2] == 1 ? f->pos : mr[2] == 2 ? size : ~0ULL;
 		if (base == ~0ULL || (int64_t)(base + mr[1]) < 0)
@@ -239,6 +288,8 @@ int main(uint64_t id)
 	struct sysret r = sys_recv(TSLOT_SERVICE);
 	for (;;) {
 		unsigned len = MSGINFO_LEN(r.info), nres = 0;
+		lease.len = r.info & MSGINFO_LEASE ? __ipcbuf->lease_len : 0;
+		lease.rights = __ipcbuf->lease_rights;
 		memset(mr, 0, sizeof mr);
 		for (unsigned i = 0; i < len && i < MSG_MAX_WORDS; i++)
 			mr[i] = i < MSG_REG_COUNT ? r.mr[i] : __ipcbuf->mr[i];

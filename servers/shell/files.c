@@ -158,9 +158,14 @@ static uint32_t crc_step(uint32_t crc, uint8_t byte)
 	return crc;
 }
 
+/* cksum and cp move COPY_CHUNK bytes a call: more than a message holds, so
+ * through a lease, and not a multiple of any block size. */
+#define COPY_CHUNK 5000
+
 int cmd_cksum(int argc, char **argv)
 {
-	char path[FS_PATH_MAX + 1], buf[FS_DATA_MAX];
+	static char buf[COPY_CHUNK];
+	char path[FS_PATH_MAX + 1];
 	int status = 0;
 	if (argc < 2)
 		return usage("cksum FILE...");
@@ -211,7 +216,8 @@ static int target(const char *cmd, const char *src, const char *dst, char out[FS
 
 int cmd_cp(int argc, char **argv)
 {
-	char from[FS_PATH_MAX + 1], to[FS_PATH_MAX + 1], buf[FS_DATA_MAX];
+	static char buf[COPY_CHUNK];
+	char from[FS_PATH_MAX + 1], to[FS_PATH_MAX + 1];
 	if (argc != 3)
 		return usage("cp SRC DST");
 	if (resolve("cp", argv[1], from) || target("cp", argv[1], argv[2], to))

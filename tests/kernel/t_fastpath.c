@@ -92,7 +92,7 @@ TEST(replyrecv_with_caller_queued)
 	struct sysret r = sys_call(ep, MSGINFO(0, 0, 1), 50, 0, 0, 0);
 	CHECK_OK(r.err);
 	CHECK_EQ(r.mr[0], 100);
-	spin_yield(3);
+	WAIT_FOR(other_answer == 42);
 	CHECK_EQ(other_answer, 42);
 	CHECK_EQ(self_check(), 0);
 }

@@ -34,7 +34,7 @@ TEST(send_then_receive)
 	child_start(&c, receiver, ep, TEST_PRIO, 0);
 	sys_yield();   /* the receiver blocks first */
 	CHECK_OK(sys_send(ep, MSGINFO(5, 0, 1), 42, 0, 0, 0).err);
-	sys_yield();
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[0], E_OK);
 	CHECK_EQ(got[1], 5);
@@ -107,7 +107,7 @@ TEST(badge_identifies_sender)
 	child_start(&c, receiver, ep, TEST_PRIO, 0);
 	sys_yield();
 	CHECK_OK(sys_send(b, MSGINFO(1, 0, 0), 0, 0, 0, 0).err);
-	sys_yield();
+	WAIT_FOR(done == 1);
 	CHECK_EQ(got[3], 0xbad6e);
 }
 
@@ -164,7 +164,7 @@ static void cap_transfer(cptr_t ep_send, uint64_t want_caps)
 	__ipcbuf->caps[0] = ntfn;
 	__ipcbuf->caps[1] = ep;
 	CHECK_OK(sys_send(ep_send, MSGINFO(0, 2, 0), 0, 0, 0, 0).err);
-	sys_yield();
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[1], want_caps);
 	CHECK_EQ(slot_info(recv_slot_base).type, want_caps ? OBJ_NOTIFICATION : OBJ_NONE);
@@ -226,8 +226,7 @@ TEST(deleting_endpoint_wakes_blocked_threads)
 	sys_yield();
 	CHECK_EQ(done, 0);
 	CHECK_OK(cnode_delete(SLOT_CNODE, ep));
-	for (int i = 0; i < 10 && done < 2; i++)
-		sys_yield();   /* a tick may send us round before both have run */
+	WAIT_FOR(done == 2);
 	CHECK_EQ(done, 2);
 	CHECK_EQ(got[0], E_OBJECT_DELETED);
 }
@@ -274,7 +273,7 @@ TEST(suspended_receiver_restarts_its_recv)
 	sys_yield();                    /* back in Recv, not returned with junk */
 	CHECK_EQ(done, 0);
 	CHECK_OK(sys_send(ep, MSGINFO(2, 0, 1), 6, 0, 0, 0).err);
-	sys_yield();
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[1], 2);
 	CHECK_EQ(got[2], 6);

@@ -51,7 +51,7 @@ TEST(wait_blocks_until_signalled)
 	spin_yield(3);
 	CHECK_EQ(done, 0);
 	CHECK_OK(ntfn_signal(b));
-	sys_yield();
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[1], 0x8);
 }
@@ -86,12 +86,13 @@ TEST(bound_notification_wakes_endpoint_receive)
 	child_start(&c, bound_server, ep, TEST_PRIO, 0);
 	CHECK_OK(INVOKE(c.tcb, TCB_BIND_NOTIFICATION, n));
 	sys_yield();   /* server now blocked in Recv on the endpoint */
+	got[0] = 0;
 	CHECK_OK(ntfn_signal(b));
-	sys_yield();
+	WAIT_FOR(got[0] == LABEL_NOTIFICATION);
 	CHECK_EQ(got[0], LABEL_NOTIFICATION);
 	CHECK_EQ(got[1], 0x20);
 	CHECK_OK(sys_send(ep, MSGINFO(3, 0, 1), 77, 0, 0, 0).err);   /* and messages still come */
-	sys_yield();
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[2], 3);
 	CHECK_EQ(got[3], 77);

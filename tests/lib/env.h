@@ -53,6 +53,9 @@ volatile uint8_t *uart_with_irq(cptr_t n, cptr_t *handler);
 uint64_t self_check(void);
 uint64_t thread_count(void);
 void spin_yield(int times);
+/* Yield until cond holds (a few times at most): a timer tick may send us
+ * round the ready queue before the thread we wait for has run. */
+#define WAIT_FOR(cond) for (int w_ = 0; w_ < 20 && !(cond); w_++) sys_yield()
 
 /* A thread running the test program's code. */
 struct child {
