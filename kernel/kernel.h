@@ -233,7 +233,8 @@ void fp_save(struct tcb *t);
 void fp_load(struct tcb *t);
 void user_return(uint64_t *regs) __attribute__((noreturn));
 
-/* Inline because the IPC fastpath (fastpath.c) uses them too. */
+/* Inline: on the path of every syscall, and the IPC fastpath's
+ * (fastpath.c) uses the queue and address-space ones too. */
 
 /* Resolve all 64 bits of cptr, seL4-style: each CNode consumes its guard
  * and radix bits; a slot holding another CNode continues the walk. */
