@@ -188,7 +188,8 @@ void boot_root_task(uint64_t dtb_pa, struct platform *p)
 	bi->dtb_vaddr = ROOT_DTB_VADDR + (dtb_pa - dtb_lo);
 	bi->dtb_size = p->dtb_size;
 
-	uint64_t ram_end = p->ram_base + p->ram_size;
+	ram_start = p->ram_base;
+	ram_end = p->ram_base + p->ram_size;
 	bi->untyped.start = bi->untyped.end = next_slot;
 	/* untyped slots are reserved now, filled in order */
 	if (dtb_lo >= boot_free && dtb_hi <= ram_end) {

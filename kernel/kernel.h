@@ -198,6 +198,7 @@ int ntfn_deliver_bound(struct tcb *t);
 
 /* vspace.c */
 extern uint64_t kernel_root[512];
+extern uint64_t ram_start, ram_end;   /* the RAM the kernel copies user data in */
 enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
 void vspace_init_root(uint64_t *root);
 enum err asid_alloc(uint64_t *root, uint64_t *asid_out);

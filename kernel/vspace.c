@@ -20,6 +20,7 @@
 static uint64_t *asid_table[ASID_COUNT];
 static uint64_t asid_free = ASID_COUNT - 1;   /* ASID 0 is the kernel's */
 uint64_t *active_root = kernel_root;   /* whose satp is loaded */
+uint64_t ram_start, ram_end;           /* set at boot */
 
 static uint64_t pte_pa(uint64_t pte) { return (pte >> 10) << 12; }
 static uint64_t *pte_table(uint64_t pte) { return kva(pte_pa(pte)); }
@@ -192,8 +193,10 @@ enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t 
 }
 
 /* Where user address va of t lies in the kernel window, if it is mapped
- * user-accessible with the PTE bits `need`; *room: bytes to the end of
- * its page. */
+ * user-accessible with the PTE bits `need` and is RAM; *room: bytes to
+ * the end of its page. Device memory is never copied: a device page may
+ * be mostly holes, where the kernel's own access would fault, and reads
+ * of device registers have effects. */
 static uint8_t *user_ptr(struct tcb *t, uint64_t va, uint64_t need, uint64_t *room)
 {
 	uint64_t *table = t->vspace, pte = 0;
@@ -210,6 +213,8 @@ static uint8_t *user_ptr(struct tcb *t, uint64_t va, uint64_t need, uint64_t *ro
 	if (level < 0 || (pte & need) != need)
 		return NULL;
 	uint64_t page = BIT(12 + 9 * level), off = va & (page - 1);
+	if (pte_pa(pte) < ram_start || pte_pa(pte) + page > ram_end)
+		return NULL;
 	*room = page - off;
 	return (uint8_t *)kva(pte_pa(pte)) + off;
 }

@@ -165,3 +165,17 @@ TEST(lease_through_saved_reply_cap_ends_with_reply)
 	CHECK_ERR(sys_lease_copy(saved, LEASE_READ | LEASE_VIA_REPLY_CAP, 0, server_buf, 1), E_EMPTY_SLOT);
 	CHECK_EQ(self_check(), 0);
 }
+
+/* A lease over device memory (here the UART's page, most of which no
+ * device answers): the kernel copies only RAM, so the copy is refused,
+ * and it does not touch the device on the caller's behalf. */
+TEST(lease_over_device_memory_refused)
+{
+	cptr_t n = make(OBJ_NOTIFICATION, 0), h;
+	volatile uint8_t *uart = uart_with_irq(n, &h);
+	start_server();
+	set_script(0, LEASE_READ, 0x200, 64);
+	CHECK_OK(call_lending((void *)uart, 4096, RIGHT_READ));
+	CHECK_ERR(results[0], E_BAD_ADDRESS);
+	CHECK_ERR(sys_debug_write(SLOT_SYSTEM, (const void *)(uart + 0x200), 16), E_BAD_ADDRESS);
+}
