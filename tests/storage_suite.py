@@ -228,6 +228,12 @@ def file_commands(res):
         res.report(c.run("cat g") == "x\n" and "no such file" in c.run("cat f"), "files/mv-relative")
         c.run("cd ..")
         res.report(c.run("pwd") == "/\n", "files/cd-dotdot")
+        res.report(re.search(r"^fsprobe\s+idle", c.run("ps"), re.M) is not None, "files/on-demand-task-idle")
+        for round in (1, 2):   # a described task with start = no runs again and again
+            out = c.run("run fsprobe")
+            res.report("fsprobe: 15 checks, 0 failed" in out and "fsprobe: exit status 0 (ok)" in out,
+                       f"files/bad-leases-refused-{round}", out[-400:])
+        res.report("run: shell: already part of the system" in c.run("run shell"), "files/run-refuses-started-task")
     finally:
         c.close()
         os.unlink(disk)

@@ -15,7 +15,7 @@ import sys
 BUILTIN_SERVICES = {"supervisor": 0, "console": 1, "fs": 2, "blk": 3}
 FIRST_USER_SERVICE = 4
 SERVICE_COUNT = 16
-KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma"}
+KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start"}
 
 
 def fail(path, line, msg):
@@ -39,7 +39,7 @@ def parse(path):
                         fail(path, n, f"task '{section}' described twice")
                     cur = {"name": section, "line": n, "priority": 100, "quota": 256, "stack": 8,
                            "devices": [], "irqs": [], "serves": None, "calls": [], "timer": False,
-                           "dma": False}
+                           "dma": False, "start": True}
                     tasks.append(cur)
                 continue
             m = re.fullmatch(r"([a-z]+)\s*=\s*(.*)", line)
@@ -62,7 +62,9 @@ def parse(path):
                     cur[key] += [int(x, 0) for x in val.split()]
                 elif key == "calls":
                     cur[key] += val.split()
-                elif key in ("timer", "dma"):
+                elif key in ("timer", "dma", "start"):
+                    if val not in ("yes", "no", "true", "false", "1", "0"):
+                        raise ValueError(val)
                     cur[key] = val in ("yes", "true", "1")
                 else:
                     cur[key] = val
@@ -84,6 +86,8 @@ def check(path, tasks):
             fail(path, where, "quota must be 16..65536 pages")
         if not 1 <= t["stack"] <= 256:
             fail(path, where, "stack must be 1..256 pages")
+        if t["serves"] and not t["start"]:
+            fail(path, where, "a task that serves must start with the system")
         if len(t["irqs"]) > 8 or len(t["devices"]) > 8:
             fail(path, where, "at most 8 irqs and 8 device regions")
         for c in t["calls"]:
@@ -138,7 +142,8 @@ def write_table(tasks, extra, out_c, out_h):
                     f'\t  .ndevices = {len(t["devices"])}, .devices = {{ {devs} }}, '
                     f'.nirqs = {len(t["irqs"])}, .irqs = {{ {irqs} }},\n'
                     f'\t  .serves = {nums[t["serves"]] if t["serves"] else -1}, .calls = {callmask:#x}, '
-                    f'.calls_supervisor = {int(calls_sup)}, .timer = {int(t["timer"])}, .dma = {int(t["dma"])} }},\n')
+                    f'.calls_supervisor = {int(calls_sup)}, .timer = {int(t["timer"])}, .dma = {int(t["dma"])}, '
+                    f'.start = {int(t["start"])} }},\n')
         c.write("};\n")
         c.write(f"const unsigned system_task_count = {len(tasks)};\n")
 

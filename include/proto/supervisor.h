@@ -24,6 +24,7 @@ enum supervisor_label {
 	                        task is then restarted (at most MAX_RESTARTS times) */
 };
 
-enum task_state { TASK_RUNNING = 1, TASK_DEAD, TASK_KILLED, TASK_EXITED };
+enum task_state { TASK_RUNNING = 1, TASK_DEAD, TASK_KILLED, TASK_EXITED,
+                  TASK_IDLE };   /* described with start = no, not run yet */
 
 #endif

@@ -128,10 +128,16 @@ static void connect_console(void)
  * everyone who may call it gets a fresh cap to its new endpoint. */
 enum err restart_task(struct stask *s)
 {
+	s->restarts++;
+	return start_described(s);
+}
+
+/* A described task (again): built, equipped, connected, resumed. */
+enum err start_described(struct stask *s)
+{
 	const struct task_desc *d = s->desc;
 	enum err e;
 	s->state = TASK_RUNNING;
-	s->restarts++;
 	s->service = s->ntfn = 0;
 	if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d)) ||
 	    (e = connect(s, -1))) {
@@ -156,18 +162,20 @@ enum err build_system(void)
 		strncpy(s->name, d->name, 15);
 		s->desc = d;
 		s->prio = d->priority;
-		s->state = TASK_RUNNING;
+		s->state = d->start ? TASK_RUNNING : TASK_IDLE;
+		if (!d->start)
+			continue;
 		if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d))) {
 			printf("init: cannot start %s: %s\n", d->name, err_name(e));
 			return e;
 		}
 	}
 	for (unsigned i = 0; i < nstasks; i++)
-		if ((e = connect(&stasks[i], -1)))
+		if (stasks[i].state == TASK_RUNNING && (e = connect(&stasks[i], -1)))
 			return e;
 	connect_console();
 	for (unsigned i = 0; i < nstasks; i++)
-		if ((e = tcb_resume(stasks[i].tcb)))
+		if (stasks[i].state == TASK_RUNNING && (e = tcb_resume(stasks[i].tcb)))
 			return e;
 	return E_OK;
 }

@@ -26,6 +26,7 @@ extern unsigned nstasks;
 
 enum err build_system(void);
 enum err restart_task(struct stask *s);
+enum err start_described(struct stask *s);
 uint64_t audit_all(void);
 #define MAX_RESTARTS 3   /* a task that keeps dying is left dead */
 enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack, int dma);

@@ -39,7 +39,7 @@ static int handle_fault(uint64_t id, const struct sysret *r)
 	printf("init: task %s crashed: %s at pc 0x%llx, address 0x%llx\n", s->name,
 	       type < sizeof fault_names / sizeof fault_names[0] ? fault_names[type] : "fault",
 	       (unsigned long long)pc, (unsigned long long)addr);
-	if (s->desc && s->restarts < MAX_RESTARTS) {
+	if (s->desc && s->desc->start && s->restarts < MAX_RESTARTS) {
 		enum err e = restart_task(s);
 		printf("init: restarting %s: %s\n", s->name, e ? err_name(e) : "done");
 	}
@@ -81,21 +81,45 @@ static struct stask *new_stask(const char *name)
 	return nstasks < MAX_STASKS ? &stasks[nstasks++] : NULL;
 }
 
-/* SUP_RUN: a program outside the description, with nothing but mm and
- * exit; the caller's reply waits until it ends. */
+/* A described task with start = no, named `name`, or NULL. */
+static struct stask *on_demand(const char *name, enum err *e)
+{
+	*e = E_OK;
+	for (unsigned i = 0; i < nstasks; i++) {
+		struct stask *s = &stasks[i];
+		if (!s->desc || (strcmp(s->name, name) && strcmp(s->desc->program, name)))
+			continue;
+		if (s->desc->start)
+			*e = E_ILLEGAL_OPERATION;   /* part of the running system */
+		else if (s->state == TASK_RUNNING)
+			*e = E_IN_USE;
+		return s;
+	}
+	return NULL;
+}
+
+/* SUP_RUN: a described task with start = no, with what its description
+ * gives it; or a program outside the description, with nothing but mm
+ * and exit. The caller's reply waits until it ends. */
 static enum err run(const char *name, int *deferred)
 {
-	for (unsigned i = 0; i < system_task_count; i++)
-		if (!strcmp(system_tasks[i].program, name))
-			return E_ILLEGAL_OPERATION;
-	struct stask *s = new_stask(name);
-	if (!s)
-		return E_NOT_ENOUGH_MEMORY;
-	memset(s, 0, sizeof *s);
-	strncpy(s->name, name, 15);
-	s->prio = 50;
-	s->state = TASK_RUNNING;
-	enum err e = start_task(s, name, 128, 8, 0);
+	enum err e;
+	struct stask *s = on_demand(name, &e);
+	if (e)
+		return e;
+	if (s) {
+		e = start_described(s);
+	} else {
+		if (!(s = new_stask(name)))
+			return E_NOT_ENOUGH_MEMORY;
+		memset(s, 0, sizeof *s);
+		strncpy(s->name, name, 15);
+		s->prio = 50;
+		s->state = TASK_RUNNING;
+		e = start_task(s, name, 128, 8, 0);
+		if (!e)
+			e = tcb_resume(s->tcb);
+	}
 	if (e) {
 		s->state = TASK_DEAD;
 		return e;
@@ -104,7 +128,7 @@ static enum err run(const char *name, int *deferred)
 	if ((e = INVOKE(TSLOT_CNODE, CNODE_SAVE_CALLER, s->waiter)))
 		return e;
 	*deferred = 1;
-	return tcb_resume(s->tcb);
+	return E_OK;
 }
 
 static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uint64_t *res, unsigned *nres,

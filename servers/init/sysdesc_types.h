@@ -16,6 +16,7 @@ struct task_desc {
 	uint32_t calls;          /* bit n: may call service n */
 	int calls_supervisor;    /* may use the supervisor's protocol beyond SUP_EXIT */
 	int timer, dma;
+	int start;               /* 0: only `run NAME` starts it (start = no) */
 };
 
 extern const struct task_desc system_tasks[];

@@ -49,6 +49,7 @@ static const char *state_name(uint64_t s)
 	case TASK_DEAD: return "dead";
 	case TASK_KILLED: return "killed";
 	case TASK_EXITED: return "exited";
+	case TASK_IDLE: return "idle";
 	default: return "?";
 	}
 }
@@ -201,6 +202,8 @@ static int cmd_run(int argc, char **argv)
 		printf("run: %s: no such program\n", argv[1]);
 	else if (e == E_ILLEGAL_OPERATION)
 		printf("run: %s: already part of the system\n", argv[1]);
+	else if (e == E_IN_USE)
+		printf("run: %s: already running\n", argv[1]);
 	else if (e)
 		printf("run: %s: %s\n", argv[1], err_name(e));
 	else if (how == TASK_EXITED)
