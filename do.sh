@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's commands. ./do.sh run | test | debug | bench | fuzz
+# The project's commands. ./do.sh run | test | debug | bench | profile | fuzz
 # Each installs what is missing (as root, with apt-get), configures Meson
 # and builds with Ninja before it does its job.
 set -euo pipefail
@@ -98,6 +98,11 @@ bench)
 	build
 	exec "$PYTHON" tests/run_bench.py "$@"
 	;;
+profile)   # where one IPC round trip's instructions go, by function
+	shift || true
+	build
+	exec "$PYTHON" tools/profile_ipc.py "$@"
+	;;
 fuzz)
 	shift || true
 	build
@@ -120,7 +125,8 @@ debug)
 		-ex "target remote localhost:1234"
 	;;
 *)
-	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | debug [run|test|bench|fuzz]" >&2
+	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | profile [--image IMAGE]" >&2
+	echo "       $0 debug [run|test|bench|fuzz]" >&2
 	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] | fuzz --image [--count M] [--seed S]" >&2
 	echo "       $0 fuzz --host [libFuzzer options]" >&2
 	exit 2

@@ -31,12 +31,19 @@ def main():
     ap.add_argument("--build", default=os.environ.get("K4_BUILD", "build"))
     ap.add_argument("--image", default="kernel-bench.elf")
     ap.add_argument("--user", default="tests/kbench", help="the user program, for its symbols")
-    ap.add_argument("--function", default="fastpath_call")
-    ap.add_argument("--skip", type=int, default=3000)
-    ap.add_argument("--entries", type=int, default=1, help="entries of the function per round trip")
+    ap.add_argument("--function")
+    ap.add_argument("--skip", type=int)
+    ap.add_argument("--entries", type=int, help="entries of the function per round trip")
     args = ap.parse_args()
     kaddr, knames = symbols(os.path.join(args.build, args.image))
     uaddr, unames = symbols(os.path.join(args.build, args.user))
+    fast = "fastpath_call" in knames
+    if args.function is None:
+        args.function = "fastpath_call" if fast else "syscall_handle"
+    if args.skip is None:   # into ipc_roundtrip_cross_as: after null_syscall and the same-AS run
+        args.skip = 3000 if args.function == "fastpath_call" else 6000
+    if args.entries is None:
+        args.entries = 1 if args.function == "fastpath_call" else 2
     target = kaddr[knames.index(args.function)]
 
     def name(pc):
