@@ -187,7 +187,7 @@ void ipc_set_result(struct tcb *t, enum err e);
 /* lease.c */
 enum err lease_attach(struct tcb *t, uint64_t info, int call);
 void lease_announce(const struct tcb *from, struct tcb *to, uint64_t *info);
-void lease_copy(struct tcb *t);
+enum err lease_copy(struct tcb *t);
 
 /* notification.c */
 void ntfn_signal(struct notification *n, uint64_t badge);

@@ -62,7 +62,7 @@ static enum err lease_holder(struct tcb *t, uint64_t op, struct tcb **out)
 	return E_OK;
 }
 
-static enum err do_lease_copy(struct tcb *t)
+enum err lease_copy(struct tcb *t)
 {
 	uint64_t op = t->regs[A1], off = t->regs[A2], buf = t->regs[A3], len = t->regs[A4];
 	uint64_t dir = op & (LEASE_READ | LEASE_WRITE);
@@ -80,9 +80,4 @@ static enum err do_lease_copy(struct tcb *t)
 	int bad = dir == LEASE_READ ? vspace_copy(t, buf, c, c->lease_base + off, len)
 				    : vspace_copy(c, c->lease_base + off, t, buf, len);
 	return bad ? E_BAD_ADDRESS : E_OK;
-}
-
-void lease_copy(struct tcb *t)
-{
-	t->regs[A0] = do_lease_copy(t);
 }

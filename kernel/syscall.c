@@ -138,7 +138,7 @@ void syscall_handle(void)
 	case SYS_DEBUG_PUTS:
 		return debug_puts(t);
 	case SYS_LEASE_COPY:
-		return lease_copy(t);
+		return set_error(t, lease_copy(t));
 	case SYS_REPLY:
 		return ep_reply();
 	case SYS_REPLYRECV:

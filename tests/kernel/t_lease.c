@@ -50,12 +50,9 @@ static void start_server(void)
 
 static enum err call_lending(void *base, uint64_t len, uint64_t rights)
 {
-	__ipcbuf->lease_base = (uint64_t)base;
-	__ipcbuf->lease_len = len;
-	__ipcbuf->lease_rights = rights;
 	for (int i = 0; i < 8; i++)
 		results[i] = 0xdead;
-	return (enum err)sys_call(lease_ep, MSGINFO(0, 0, 0) | MSGINFO_LEASE, 0, 0, 0, 0).err;
+	return invoke_lending(lease_ep, 0, 0, NULL, NULL, NULL, base, len, rights);
 }
 
 static void set_script(int i, uint64_t op, uint64_t off, uint64_t len)
