@@ -1,29 +1,48 @@
 #!/usr/bin/env python3
-"""Run the benchmarks under QEMU with -icount shift=0 (rdinstret then
-counts guest instructions exactly): the kernel's (kernel-bench.elf, and
-kernel-bench-slowpath.elf for the IPC round trips without the fastpath),
-the IPC designs' (xfer_*), and the system's (boot to the shell prompt,
-console round trip, file system). Print tables, write
+"""Run the benchmarks and name every figure for what it measures.
+
+Under QEMU -icount shift=0 (rdinstret counts guest instructions exactly):
+the kernel's (kernel-bench.elf, and kernel-bench-slowpath.elf for the IPC
+round trips without the fastpath), the IPC designs' (xfer_*), and the
+system's (boot to the shell prompt, console round trip, the file system in
+instructions per KiB). Under plain TCG (no -icount, where rdtime is the
+host's clock): boot to the prompt (host wall clock) and the file system in
+MB/s (guest rdtime), medians of --runs boots. Print the tables, write
 build/bench/results.json and two plots (ipc_roundtrip.png,
 ipc_designs.png). With --compare OLD.json, also print the change against
-an earlier results file."""
+an earlier results file (of this layout or the one before it).
+
+Every figure in results.json: name, unit ("instr", "instr/KiB", "ms",
+"MB/s", "ns"), median, min, max, iterations (how many values the median
+is of), and `how`: the conditions and what one value is."""
 import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))
 FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+ICOUNT = "-icount shift=0"
+TCG = "plain TCG"
 REFERENCE = {  # measured on this kind of machine and QEMU, from the issues, for scale
     "ipc_roundtrip_cross_as": "seL4 fastpath 538, slowpath 1731",
     "null_syscall": "xv6 getpid 1130",
     "boot_to_prompt_wall": "xv6: 200 ms to its prompt",
-    "fs_write_1MiB_4KiB_ops": "xv6 writes 0.49 MB/s",
-    "fs_read_1MiB_4KiB_ops": "xv6 reads 3.68 MB/s",
+    "fs_write_1MiB_4KiB_ops_wall": "xv6 writes 0.49 MB/s",
+    "fs_read_1MiB_4KiB_ops_wall": "xv6 reads 3.68 MB/s",
 }
+
+
+def figure(name, unit, values, how, **more):
+    """A figure: the median of `values` (one value: itself), in `unit`."""
+    values = sorted(values)
+    return dict(name=name, unit=unit, median=statistics.median_low(values), min=values[0], max=values[-1],
+                iterations=len(values), how=how, **more)
 
 
 def run_guest(image="kernel-bench.elf"):
@@ -31,25 +50,39 @@ def run_guest(image="kernel-bench.elf"):
            "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, image)]
     out = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          timeout=600).stdout.decode(errors="replace")
-    if "kbench: done" not in out:
+    failed = re.search(r"^BENCH-FAILED .*", out, re.M)
+    if failed or "kbench: done" not in out:
         sys.stderr.write(out[-3000:])
-        raise SystemExit("benchmark run did not finish")
+        raise SystemExit(f"{image}: " + (failed.group(0) if failed else "the benchmark run did not finish"))
     return parse(out)
 
 
 def parse(out):
-    """The figures a bench image printed ('BENCH name median min max iterations')."""
-    results = []
+    """The figures a bench image printed: 'BENCH name median min max
+    iterations [batch]' (with a batch, a value is the mean over a batch of
+    that many operations) and 'BENCH_FASTPATH name hits iterations'."""
+    results, by = [], {}
     for line in out.splitlines():
-        m = re.match(r"BENCH (\S+) (\d+) (\d+) (\d+) (\d+)", line)
+        m = re.match(r"BENCH (\S+) (\d+) (\d+) (\d+) (\d+)(?: (\d+))?$", line)
         if m:
-            r = {"name": m.group(1), "median_instr": int(m.group(2)), "min_instr": int(m.group(3)),
-                 "max_instr": int(m.group(4)), "iterations": int(m.group(5))}
+            med, lo, hi, n = (int(x) for x in m.group(2, 3, 4, 5))
+            batch = int(m.group(6)) if m.group(6) else 0
+            how = (f"{ICOUNT}, median of {n // batch} batches of {batch} (a value: the mean per operation)"
+                   if batch else f"{ICOUNT}, median of {n} runs after a warm-up")
+            r = dict(name=m.group(1), unit="instr", median=med, min=lo, max=hi, iterations=n // batch if batch else n,
+                     how=how)
+            if batch:
+                r.update(operations=n, batch=batch)
             d = re.match(r"xfer_([a-z]+)_(\d+)$", r["name"])
             if d:   # an IPC design moving `bytes` a transfer
-                r.update(design=d.group(1), bytes=int(d.group(2)), unit="instructions per transfer",
-                         per_byte=round(r["median_instr"] / int(d.group(2)), 3))
+                r.update(design=d.group(1), bytes=int(d.group(2)), per="transfer",
+                         per_byte=round(med / int(d.group(2)), 3))
             results.append(r)
+            by[r["name"]] = r
+        m = re.match(r"BENCH_FASTPATH (\S+) (\d+) (\d+)$", line)
+        if m and m.group(1) in by:   # IPCs the fastpath completed in the timed runs
+            by[m.group(1)].update(fastpath_hits=int(m.group(2)),
+                                  fastpath_per_iteration=round(int(m.group(2)) / int(m.group(3)), 3))
     return results
 
 
@@ -70,7 +103,7 @@ def plot(results, folder):
     by = {r["name"]: r for r in results}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for suffix, label in (("", "fastpath kernel (-Dfastpath=true)"), ("_slowpath", "general path only")):
-        pts = [(w, by[n + suffix]["median_instr"]) for n, w in WORDS.items() if n + suffix in by]
+        pts = [(w, by[n + suffix]["median"]) for n, w in WORDS.items() if n + suffix in by]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
     ax.axhline(538, color="grey", linestyle=":", label="seL4 fastpath, 1 word (538)")
     ax.set_xlabel("message words each way")
@@ -87,7 +120,7 @@ def plot(results, folder):
     designs = sorted({r["design"] for r in results if "design" in r})
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
     for d in designs:
-        pts = sorted((r["bytes"], r["median_instr"]) for r in results if r.get("design") == d)
+        pts = sorted((r["bytes"], r["median"]) for r in results if r.get("design") == d)
         a1.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=d)
         a2.plot([p[0] for p in pts], [p[1] / p[0] for p in pts], marker="o", label=d)
     for a, what in ((a1, "instructions per transfer"), (a2, "instructions per byte")):
@@ -115,61 +148,125 @@ def print_designs(results):
         cells = []
         for d in designs:
             r = by.get((d, n))
-            cells.append(f"{r['median_instr']:>9} ({r['per_byte']:>6.2f})" if r else " " * 18)
+            cells.append(f"{r['median']:>9} ({r['per_byte']:>6.2f})" if r else " " * 18)
         print(f"{n:>8} " + " ".join(f"{c:>18}" for c in cells))
 
 
-def run_system():
-    """Boot to the shell prompt (wall time, median of 5; guest instructions
-    under -icount) and the console round trip, through the shell."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+def boot(icount, disk):
+    """The system at its first prompt, QEMU under -icount or plain TCG;
+    the pexpect child and the host's seconds from starting QEMU."""
     import pexpect
     import system_suite
-    walls = []
-    for _ in range(5):
-        c = system_suite.Console()
-        walls.append(c.boot_seconds * 1000)
-        c.close()
-    walls.sort()
-    results = [{"name": "boot_to_prompt_wall", "median_ms": round(walls[2], 1), "min_ms": round(walls[0], 1),
-                "max_ms": round(walls[-1], 1), "iterations": 5}]
-    disk = system_suite.scratch_disk()
-    cmd = system_suite.qemu_cmd(disk=disk) + ["-icount", "shift=0"]
-    p = pexpect.spawn(cmd[0], cmd[1:], timeout=60, encoding="utf-8", codec_errors="replace")
+    cmd = system_suite.qemu_cmd(disk=disk) + (["-icount", "shift=0"] if icount else [])
+    t0 = time.time()
+    p = pexpect.spawn(cmd[0], cmd[1:], timeout=120, encoding="utf-8", codec_errors="replace")
     p.expect(system_suite.PROMPT)
-    p.send("uptime\r")
-    p.expect(r"first prompt after (\d+) instructions")
-    boot = int(p.match.group(1))
-    results.append({"name": "boot_to_prompt", "median_instr": boot, "min_instr": boot, "max_instr": boot,
-                    "iterations": 1})
+    return p, time.time() - t0
+
+
+def shell(p, line):
+    """Type a line at the shell; what it printed before the next prompt."""
+    import system_suite
+    p.send(line + "\r")
     p.expect(system_suite.PROMPT)
-    p.send("conbench 1000\r")
-    p.expect(r"conbench: (\d+) writes, median (\d+) min (\d+) max (\d+) instructions")
-    g = [int(x) for x in p.match.groups()]
-    results.append({"name": "console_roundtrip", "median_instr": g[1], "min_instr": g[2], "max_instr": g[3],
-                    "iterations": g[0]})
-    p.expect(system_suite.PROMPT)
-    p.send("fsbench 1048576\r")
+    return p.before.replace("\r", "")
+
+
+def fsbench(p, icount):
+    """One `fsbench 1048576`: {figure name: value}, in instructions per
+    KiB under -icount (at most: rdinstret is QEMU's virtual clock there,
+    which also counts the hart's sleep while it waits for the disk), MB/s
+    by the guest's rdtime under plain TCG (where it is the host's clock:
+    checked against the host's own timing)."""
+    t0 = time.time()
+    out = shell(p, "fsbench 1048576")
+    host_ms = (time.time() - t0) * 1000
+    if "no figures" in out or "usage" in out:
+        raise SystemExit("fsbench failed: " + out)
+    got, guest_ms = {}, 0.0
     for op in ("write", "read"):
-        p.expect(r"fsbench: %s (\d+) bytes in 4 KiB operations: (\d+\.\d+) MB/s, (\d+) instructions/KiB" % op)
-        per_kib = int(p.match.group(3))
-        results.append({"name": f"fs_{op}_1MiB_4KiB_ops", "median_instr": per_kib, "min_instr": per_kib,
-                        "max_instr": per_kib, "iterations": 256, "mb_per_s": float(p.match.group(2)),
-                        "unit": "instructions per KiB"})
+        m = re.search(r"fsbench: %s 1048576 bytes in 4 KiB operations: (?:at most (\d+) instructions/KiB, )?"
+                      r"(\d+\.\d+) ms(?:, (\d+\.\d+) MB/s)?" % op, out)
+        if not m or bool(m.group(1)) != icount or bool(m.group(3)) == icount:
+            raise SystemExit(f"fsbench under {ICOUNT if icount else TCG} named the wrong figures: " + out)
+        got[f"fs_{op}_1MiB_4KiB_ops" + ("" if icount else "_wall")] = int(m.group(1)) if icount else float(m.group(3))
+        guest_ms += float(m.group(2))
     for op in ("reads", "writes"):
-        p.expect(r"fsbench: driver %s (\d+) bytes: (\d+\.\d+) MB/s" % op)
-        results.append({"name": f"blk_driver_{op}", "mb_per_s": float(p.match.group(2)),
-                        "bytes": int(p.match.group(1)), "iterations": 1})
-    p.terminate(force=True)
-    os.unlink(disk)
+        m = re.search(r"fsbench: driver %s (\d+) bytes in (\d+\.\d+) ms(?:, (\d+\.\d+) MB/s)?" % op, out)
+        if not m:
+            raise SystemExit("fsbench printed no driver figures: " + out)
+        if not icount:
+            got[f"blk_driver_{op}_wall"] = float(m.group(3))
+    if not icount and guest_ms > host_ms * 1.05 + 5:
+        raise SystemExit(f"fsbench's rdtime ({guest_ms:.1f} ms) ran ahead of the host's clock ({host_ms:.1f} ms)")
+    return got
+
+
+def run_system(runs):
+    """Boot to the shell prompt, the console round trip and the file
+    system, each booted `runs` times under -icount and under plain TCG."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import system_suite
+    values = {}
+    console = {}
+    for icount in (True, False):
+        for i in range(runs):
+            disk = system_suite.scratch_disk()
+            p, seconds = boot(icount, disk)
+            try:
+                up = shell(p, "uptime")
+                m = re.search(r"first prompt after at most (\d+) instructions", up)
+                if bool(m) != icount:
+                    raise SystemExit(f"uptime under {ICOUNT if icount else TCG} named the wrong figure: {up}")
+                if icount:
+                    values.setdefault("boot_to_prompt", []).append(int(m.group(1)))
+                else:
+                    values.setdefault("boot_to_prompt_wall", []).append(round(seconds * 1000, 1))
+                if i == 0:
+                    out = shell(p, "conbench 1000")
+                    m = re.search(r"conbench: (\d+) writes, median (\d+) min (\d+) max (\d+) (instructions|ns) ", out)
+                    if not m or (m.group(5) == "instructions") != icount:
+                        raise SystemExit("conbench named the wrong figure: " + out)
+                    console[icount] = [int(x) for x in m.group(1, 2, 3, 4)]
+                for name, v in fsbench(p, icount).items():
+                    values.setdefault(name, []).append(v)
+            finally:
+                p.terminate(force=True)
+                os.unlink(disk)
+    boots = f"median of {runs} boots"
+    one_mib = "one value: the aggregate over 1 MiB in 256 operations of 4 KiB"
+    at_most = "an upper bound: -icount's rdinstret counts the hart's sleep too, 1 ns an instruction"
+    n, med, lo, hi = console[True]
+    results = [
+        figure("boot_to_prompt", "instr", values["boot_to_prompt"],
+               f"{ICOUNT}, {boots}: from reset to the first prompt, {at_most}", bound="upper"),
+        dict(name="console_roundtrip", unit="instr", median=med, min=lo, max=hi, iterations=n,
+             how=f"{ICOUNT}, median of {n} one-byte writes (nothing in one sleeps)"),
+        figure("fs_write_1MiB_4KiB_ops", "instr/KiB", values["fs_write_1MiB_4KiB_ops"],
+               f"{ICOUNT}, {boots}; {one_mib} and a sync; {at_most}", bound="upper"),
+        figure("fs_read_1MiB_4KiB_ops", "instr/KiB", values["fs_read_1MiB_4KiB_ops"],
+               f"{ICOUNT}, {boots}; {one_mib}; {at_most}", bound="upper"),
+        figure("boot_to_prompt_wall", "ms", values["boot_to_prompt_wall"],
+               f"{TCG}, {boots}: host wall clock from starting QEMU to the first prompt (with a disk)"),
+    ]
+    n, med, lo, hi = console[False]
+    results.append(dict(name="console_roundtrip_wall", unit="ns", median=med, min=lo, max=hi, iterations=n,
+                        how=f"{TCG}, median of {n} one-byte writes, guest rdtime (the host's clock)"))
+    for name in ("fs_write_1MiB_4KiB_ops_wall", "fs_read_1MiB_4KiB_ops_wall"):
+        results.append(figure(name, "MB/s", values[name], f"{TCG}, {boots}, guest rdtime (the host's clock); "
+                              f"{one_mib}" + (" and a sync" if "write" in name else "")))
+    for name in ("blk_driver_reads_wall", "blk_driver_writes_wall"):
+        results.append(figure(name, "MB/s", values[name], f"{TCG}, {boots}, guest rdtime; one value: the file "
+                              "server's block requests during one fsbench, timed around each call to the driver"))
     return results
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", metavar="OLD.json", help="print the change against an earlier run")
+    ap.add_argument("--runs", type=int, default=5, help="boots of the system per condition (default 5)")
     args = ap.parse_args()
-    results = run_guest() + as_slowpath(run_guest("kernel-bench-slowpath.elf")) + run_system()
+    results = run_guest() + as_slowpath(run_guest("kernel-bench-slowpath.elf")) + run_system(args.runs)
     folder = os.path.join(BUILD, "bench")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "results.json")
@@ -185,25 +282,45 @@ def main():
     print(f"wrote {os.path.relpath(path, os.getcwd())} and the plots ipc_roundtrip.png, ipc_designs.png there")
 
 
+OLD_UNITS = {"instructions per KiB": "instr/KiB", "instructions per transfer": "instr"}
+
+
+def value(r):
+    """(median, unit) of a figure, from this results.json layout or the
+    one before it (median_instr / median_ms / mb_per_s)."""
+    if "median" in r:
+        return r["median"], r["unit"]
+    if "median_instr" in r:
+        return r["median_instr"], OLD_UNITS.get(r.get("unit"), "instr")
+    if "median_ms" in r:
+        return r["median_ms"], "ms"
+    return r.get("mb_per_s"), "MB/s guest time"
+
+
+def num(v, sign=""):
+    """A figure as printed: whole numbers whole, others to two places."""
+    return format(v, sign) if isinstance(v, int) else format(round(v, 2), sign + "g")
+
+
 def print_table(results, old):
-    """Every figure but the designs' (unless compared), with the change
-    against `old` (name -> result) where it has the figure."""
-    print(f"{'benchmark':32} {'median':>8} {'min':>8} {'max':>8} {'iters':>6}  (instructions, or ms)")
+    """Every figure but the designs' (unless compared), with its unit and
+    how it was measured, and the change against `old` (name -> result)
+    where that has the figure in the same unit."""
+    print(f"{'benchmark':32} {'median':>9} {'min':>9} {'max':>9} {'n':>5}  {'unit':9}  how")
     for r in results:
         if "design" in r and r["name"] not in old:
             continue   # in the designs table below
-        if "median_instr" not in r and "median_ms" not in r:
-            print(f"{r['name']:32} {r['mb_per_s']:8} MB/s guest time over {r['bytes']} bytes")
-            continue
-        unit = "instr" if "median_instr" in r else "ms"
-        line = (f"{r['name']:32} {r['median_' + unit]:8} {r['min_' + unit]:8} {r['max_' + unit]:8} "
-                f"{r['iterations']:6}  {unit}")
-        if r["name"] in old and "median_" + unit in old[r["name"]]:
-            before = old[r["name"]]["median_" + unit]
-            delta = r["median_" + unit] - before
-            line += f"  was {before}, {delta:+g} ({100.0 * delta / before:+.1f}%)"
-        if "mb_per_s" in r:
-            line += f"  = {r['mb_per_s']} MB/s guest time, per KiB"
+        line = (f"{r['name']:32} {num(r['median']):>9} {num(r['min']):>9} {num(r['max']):>9} {r['iterations']:>5}  "
+                f"{r['unit']:9}  {r['how']}")
+        if "fastpath_hits" in r:
+            line += f"; fastpath {r['fastpath_per_iteration']:g} a run"
+        if r["name"] in old:
+            before, unit = value(old[r["name"]])
+            if unit == r["unit"] and before:
+                delta = r["median"] - before
+                line += f"  was {num(before)}, {num(delta, '+')} ({100.0 * delta / before:+.1f}%)"
+            else:
+                line += f"  (was {num(before)} {unit}: another unit, not compared)"
         if r["name"] in REFERENCE and r["name"] not in old:
             line += f"  [{REFERENCE[r['name']]}]"
         print(line)

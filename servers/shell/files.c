@@ -340,61 +340,117 @@ int cmd_pwd(int argc, char **argv)
 	return 0;
 }
 
-/* Sequential write, then read, of SIZE bytes in 4 KiB operations, timed
- * in guest time (rdtime) and instructions (exact under -icount). */
-int cmd_fsbench(int argc, char **argv)
+/* fsbench: a sequential write (and sync), then read, of SIZE bytes in
+ * FSBENCH_OP operations. Each pass is timed with rdinstret and rdtime and
+ * reported in what they count here (counters.c): instructions per KiB
+ * where rdinstret counts instructions (under -icount an upper bound: the
+ * disk's waits count too), milliseconds and MB/s where rdtime is
+ * wall-clock time, and under -icount the time as guest time. Any error
+ * stops it with its name and where, before a figure is computed. */
+#define FSBENCH_OP 4096
+
+static uint8_t fsbench_buf[FSBENCH_OP];
+
+/* One pass over the file; *done is how far it got. A short write is the
+ * disk filling up (as in cmd_write); a read that ends early, E_RANGE. */
+static enum err fsbench_pass(int64_t fd, int writing, uint64_t size, uint64_t *done)
+{
+	for (*done = 0; *done < size;) {
+		uint64_t want = FSBENCH_OP - *done % FSBENCH_OP;
+		int64_t k = writing ? fs_write(fd, fsbench_buf, want) : fs_read(fd, fsbench_buf, want);
+		if (k < 0)
+			return (enum err)-k;
+		if (k == 0 || (writing && (uint64_t)k != want))
+			return writing ? E_NO_SPACE : E_RANGE;
+		*done += (uint64_t)k;
+	}
+	return E_OK;
+}
+
+/* "<ms> ms[, <MB/s> MB/s]" for `ticks` of rdtime over `bytes`: MB/s only
+ * where rdtime is wall-clock time. */
+static void print_time(uint64_t ticks, uint64_t bytes)
 {
 	extern uint64_t libsys_timebase_hz;
-	static uint8_t buf[4096];
-	uint64_t size, t[3], n[3];
-	const char *path = "/fsbench.tmp";
-	if (argc != 2 || parse_number(argv[1], &size) || size < 4096 || size > (64u << 20))
-		return usage("fsbench BYTES (4096..64 MiB)");
-	uint64_t io0[10], io1[10];
-	memset(buf, 0x5a, sizeof buf);
-	if (fs_statfs(io0))
-		memset(io0, 0, sizeof io0);
+	uint64_t us = ticks * 1000000 / libsys_timebase_hz, kbps = us ? bytes * 1000 / us : 0;
+	printf("%llu.%03llu ms", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+	if (counters() & COUNTS_WALL_TIME)
+		printf(", %llu.%02llu MB/s", (unsigned long long)(kbps / 1000), (unsigned long long)(kbps % 1000 / 10));
+}
+
+static void fsbench_report(const char *op, uint64_t size, uint64_t instret, uint64_t ticks)
+{
+	printf("fsbench: %s %llu bytes in 4 KiB operations:", op, (unsigned long long)size);
+	if (counters() & COUNTS_INSTRUCTIONS)
+		printf(" %s%llu instructions/KiB,", instructions_bound(), (unsigned long long)(instret / (size / 1024)));
+	printf(" ");
+	print_time(ticks, size);
+	printf(" (%s)\n", counters_name());
+}
+
+/* The block requests the file server made between two FS_STATFS. */
+static void fsbench_driver(const uint64_t io0[10], const uint64_t io1[10])
+{
+	for (int i = 0; i < 2; i++) {
+		uint64_t bytes = io1[6 + 2 * i] - io0[6 + 2 * i], ticks = io1[7 + 2 * i] - io0[7 + 2 * i];
+		printf("fsbench: driver %s %llu bytes", i ? "writes" : "reads", (unsigned long long)bytes);
+		if (!bytes) {
+			printf(" (no requests)\n");
+			continue;
+		}
+		printf(" in ");
+		print_time(ticks, bytes);
+		printf(" (%s)\n", counters_name());
+	}
+}
+
+int cmd_fsbench(int argc, char **argv)
+{
+	uint64_t size, done = 0, t[3], n[3], io0[10], io1[10];
+	const char *path = "/fsbench.tmp", *stage = "statfs";
+	enum err e;
+	if (argc != 2 || parse_number(argv[1], &size) || size < FSBENCH_OP || size > (64u << 20) || size % FSBENCH_OP)
+		return usage("fsbench BYTES (a multiple of 4096, up to 64 MiB)");
+	counters();   /* find out now, not in the middle of a timing */
+	memset(fsbench_buf, 0x5a, sizeof fsbench_buf);
+	if ((e = fs_statfs(io0)))
+		return report("fsbench", stage, e);
 	int64_t fd = fs_open(path, FS_O_CREAT | FS_O_WRITE | FS_O_TRUNC);
 	if (fd < 0)
 		return report("fsbench", path, (enum err)-fd);
+	stage = "write";
 	t[0] = rdtime(), n[0] = rdinstret();
-	for (uint64_t done = 0; done < size; done += sizeof buf)
-		if (fs_write(fd, buf, sizeof buf) != (int64_t)sizeof buf) {
-			fs_close(fd);
-			return report("fsbench", path, E_NO_SPACE);
-		}
-	enum err e = fs_sync();
+	e = fsbench_pass(fd, 1, size, &done);
+	if (!e) {
+		stage = "sync";
+		e = fs_sync();
+	}
 	t[1] = rdtime(), n[1] = rdinstret();
-	fs_seek(fd, 0, 0);
-	for (uint64_t done = 0; done < size;) {
-		int64_t k = 0;
-		for (uint64_t part = 0; part < sizeof buf; part += (uint64_t)k)
-			if ((k = fs_read(fd, buf + part, sizeof buf - part)) <= 0)
-				break;
-		if (k <= 0)
-			break;
-		done += sizeof buf;
+	if (!e) {
+		int64_t k = fs_seek(fd, 0, 0);
+		stage = "seek";
+		e = k < 0 ? (enum err)-k : E_OK;
+	}
+	if (!e) {
+		stage = "read";
+		e = fsbench_pass(fd, 0, size, &done);
 	}
 	t[2] = rdtime(), n[2] = rdinstret();
 	fs_close(fd);
 	fs_unlink(path);
-	if (fs_statfs(io1))
-		memcpy(io1, io0, sizeof io1);
-	if (e)
-		return report("fsbench", "sync", e);
-	for (int i = 0; i < 2; i++) {
-		uint64_t us = (t[i + 1] - t[i]) * 1000000 / libsys_timebase_hz;
-		uint64_t kbps = us ? size * 1000000 / us / 1000 : 0;
-		printf("fsbench: %s %llu bytes in 4 KiB operations: %llu.%02llu MB/s, %llu instructions/KiB\n",
-		       i ? "read" : "write", (unsigned long long)size, (unsigned long long)(kbps / 1000),
-		       (unsigned long long)(kbps % 1000 / 10), (unsigned long long)((n[i + 1] - n[i]) / (size / 1024)));
+	if (!e) {
+		stage = "statfs";
+		e = fs_statfs(io1);
 	}
-	for (int i = 0; i < 2; i++) {   /* the block requests the server made meanwhile */
-		uint64_t bytes = io1[6 + 2 * i] - io0[6 + 2 * i], ticks = io1[7 + 2 * i] - io0[7 + 2 * i];
-		uint64_t kbps = ticks ? bytes * libsys_timebase_hz / ticks / 1000 : 0;
-		printf("fsbench: driver %s %llu bytes: %llu.%02llu MB/s\n", i ? "writes" : "reads",
-		       (unsigned long long)bytes, (unsigned long long)(kbps / 1000), (unsigned long long)(kbps % 1000 / 10));
+	if (e) {
+		printf("fsbench: %s of %s stopped at byte %llu of %llu: %s; no figures\n", stage, path,
+		       (unsigned long long)done, (unsigned long long)size,
+		       e == E_RANGE && !strcmp(stage, "read") ? "the file ended there" : err_name(e));
+		return 1;
 	}
+	fsbench_report("write", size, n[1] - n[0], t[1] - t[0]);
+	fsbench_report("read", size, n[2] - n[1], t[2] - t[1]);
+	fsbench_driver(io0, io1);
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /* The shell's parts: the command loop and system commands (main.c), the
- * file commands (files.c). */
+ * file commands (files.c), what the machine's counters count (counters.c). */
 #ifndef SHELL_SHELL_H
 #define SHELL_SHELL_H
 
@@ -16,6 +16,16 @@ int parse_number(const char *s, uint64_t *v);
 int resolve(const char *cmd, const char *arg, char out[FS_PATH_MAX + 1]);
 /* Write text to a file (echo's > and >>). */
 int write_text(const char *path, const char *text, int append);
+
+/* What rdinstret and rdtime count here (counters.c): under QEMU -icount
+ * one virtual clock (instructions, and the hart's sleep besides), without
+ * it wall-clock time only, on hardware both instructions and time. */
+#define COUNTS_INSTRUCTIONS 1    /* rdinstret counts retired instructions */
+#define INSTRET_COUNTS_SLEEP 2   /* ... and the ns the hart sleeps (-icount) */
+#define COUNTS_WALL_TIME 4       /* rdtime is wall-clock time, not instructions */
+int counters(void);
+const char *counters_name(void);        /* what rdtime measures, for a label */
+const char *instructions_bound(void);   /* "at most " where sleep counts too */
 
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
