@@ -74,6 +74,7 @@ static inline __attribute__((always_inline)) uint64_t *fast_call(struct tcb *c, 
 	c->state = TS_BLOCKED_REPLY;
 	r->state = TS_RUNNABLE;
 	current = r;
+	fastpath_hits++;
 	return trap_resume();
 }
 
@@ -117,5 +118,6 @@ uint64_t *fastpath_reply_recv(struct tcb *s)
 	s->blocked_on = ep;
 	s->state = TS_BLOCKED_RECV;
 	current = c;
+	fastpath_hits++;
 	return trap_resume();
 }

@@ -222,6 +222,7 @@ void timer_cancel(struct ktimer *t);
 void timer_forget_ntfn(struct notification *n);
 
 /* syscall.c, trap.c */
+extern uint64_t fastpath_hits;   /* counted by fastpath.c, read by SYSTEM_FASTPATH_HITS */
 void syscall_handle(void);
 void fault_raise(struct tcb *t, uint64_t type, uint64_t addr, uint64_t cause);
 enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret);

@@ -16,7 +16,9 @@ static void short_then_long_server(uint64_t ep)
 	sys_replyrecv(ep, MSGINFO(2, 0, 1), 5, 6, 7, 8);
 }
 
-static void short_message_across(int cross_as, uint64_t prio)
+/* `fast`: how many of the four IPCs the fastpath must take when the
+ * kernel has it (a kernel built without it must take none). */
+static void short_message_across(int cross_as, uint64_t prio, uint64_t fast)
 {
 	cptr_t ep = make(OBJ_ENDPOINT, 0), b = new_slot();
 	struct child c;
@@ -28,6 +30,7 @@ static void short_message_across(int cross_as, uint64_t prio)
 	else
 		child_start(&c, short_then_long_server, ep, prio, 0);
 	spin_yield(3);   /* the server waits in Recv */
+	uint64_t hits = fastpath_hits();
 	struct sysret r = sys_call(b, MSGINFO(3, 0, 0), 0, 0, 0, 0);
 	CHECK_OK(r.err);
 	CHECK_EQ(MSGINFO_LEN(r.info), 4);
@@ -45,24 +48,25 @@ static void short_message_across(int cross_as, uint64_t prio)
 	CHECK_EQ(r.mr[0], 5);
 	CHECK_EQ(r.badge, 0);
 	CHECK_EQ(r.mr[1], 99);   /* ours, not the server's 6 */
+	CHECK_EQ(fastpath_hits() - hits, K4_FASTPATH ? fast : 0);
 	CHECK_EQ(self_check(), 0);
 }
 
 TEST(fastpath_message_badge_label_exact)
 {
-	short_message_across(1, TEST_PRIO);
+	short_message_across(1, TEST_PRIO, 4);
 }
 
 TEST(fastpath_same_address_space)
 {
-	short_message_across(0, TEST_PRIO);
+	short_message_across(0, TEST_PRIO, 4);
 }
 
 /* A server of lower priority: the fastpath must not switch to it while we
  * could run; the general path gives the same answers. */
 TEST(call_to_lower_priority_server)
 {
-	short_message_across(1, TEST_PRIO - 1);
+	short_message_across(1, TEST_PRIO - 1, 2);   /* the Calls go the general way */
 }
 
 /* ReplyRecv while another caller already waits: the server takes that

@@ -98,6 +98,14 @@ uint64_t self_check(void)
 	return r[0];
 }
 
+uint64_t fastpath_hits(void)
+{
+	uint64_t r[1];
+	unsigned n;
+	CHECK_OK(invoke(SLOT_SYSTEM, SYSTEM_FASTPATH_HITS, 0, 0, r, &n));
+	return r[0];
+}
+
 uint64_t thread_count(void)
 {
 	uint64_t r[1];

@@ -52,6 +52,7 @@ cptr_t device_untyped(uint64_t paddr);            /* the device untyped at paddr
 volatile uint8_t *uart_with_irq(cptr_t n, cptr_t *handler);
 uint64_t self_check(void);
 uint64_t thread_count(void);
+uint64_t fastpath_hits(void);   /* IPCs the kernel's fastpath completed */
 void spin_yield(int times);
 /* Yield until cond holds (a few times at most): a timer tick may send us
  * round the ready queue before the thread we wait for has run. */
