@@ -56,6 +56,8 @@ enum invocation {
 	                         caller's CSpace (printed on the kernel console) */
 	SYSTEM_THREAD_COUNT,  /* -> mr0 number of TCBs that exist */
 	SYSTEM_FASTPATH_HITS, /* -> mr0 IPCs the fastpath completed since boot (0 without it) */
+	SYSTEM_COVERAGE,      /* mr0 0: -> mr0 kernel code points reached (0 unless built with
+	                         -Dfuzz_coverage); 1: print them on the console (kernel/coverage.c) */
 	INV_COUNT
 };
 
