@@ -1,8 +1,15 @@
 /* Kernel micro-benchmarks. Run under QEMU with -icount shift=0, where
  * rdinstret counts guest instructions exactly (user, kernel and firmware
- * alike). Each benchmark discards a warm-up, then times ITERATIONS runs
- * and prints "BENCH name median min max iterations" for
- * tests/run_bench.py. */
+ * alike). Each benchmark discards a warm-up, then times ITERATIONS runs of
+ * one operation and prints, for tests/run_bench.py,
+ *
+ *   BENCH name median min max iterations          one sample per operation
+ *   BENCH name median min max iterations batch    a sample is the mean over
+ *                                                 a batch of `batch` operations
+ *   BENCH_FASTPATH name hits iterations           IPCs the kernel's fastpath
+ *                                                 completed in the timed loop
+ *
+ * An operation that fails stops the run (BENCH-FAILED, no figure). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,16 +47,42 @@ static void report(const char *name)
 	       (unsigned long long)samples[0], (unsigned long long)samples[ITERATIONS - 1], ITERATIONS);
 }
 
+/* IPCs the fastpath completed during the timed runs of the last MEASURE:
+ * a round trip that takes it counts two (the Call and the ReplyRecv). */
+static uint64_t measured_hits;
+
+static void report_fastpath(const char *name)
+{
+	printf("BENCH_FASTPATH %s %llu %d\n", name, (unsigned long long)measured_hits, ITERATIONS);
+}
+
+/* Time `op`, an expression giving an enum err, ITERATIONS times after
+ * WARMUP, into samples[]; then run `check` (outside the timing). A failed
+ * op stops the benchmark: a figure for a call that failed would time the
+ * error path. */
+#define MEASURE(op, check)                                                      \
+	do {                                                                    \
+		uint64_t hits0 = 0;                                             \
+		for (int i = -WARMUP; i < ITERATIONS; i++) {                    \
+			if (i == 0)                                             \
+				hits0 = fastpath_hits();                        \
+			uint64_t t0 = rdinstret();                              \
+			enum err e_ = (op);                                     \
+			uint64_t t1 = rdinstret();                              \
+			if (e_)                                                 \
+				ktest_fail(__FILE__, __LINE__, "%s (run %d) gave '%s'", #op, i, \
+					   err_name(e_));                       \
+			check;                                                  \
+			if (i >= 0)                                             \
+				samples[i] = t1 - t0;                           \
+		}                                                               \
+		measured_hits = fastpath_hits() - hits0;                        \
+	} while (0)
+
 /* The cheapest trip into the kernel and back: a zero-length debug write. */
 static void bench_null_syscall(void)
 {
-	for (int i = -WARMUP; i < ITERATIONS; i++) {
-		uint64_t t0 = rdinstret();
-		sys_debug_write(SLOT_SYSTEM, "", 0);
-		uint64_t t1 = rdinstret();
-		if (i >= 0)
-			samples[i] = t1 - t0;
-	}
+	MEASURE(sys_debug_write(SLOT_SYSTEM, "", 0), );
 	report("null_syscall");
 }
 
@@ -61,16 +94,6 @@ static void echo_server(uint64_t ep)
 		r = sys_replyrecv(ep, MSGINFO(0, 0, MSGINFO_LEN(r.info)), r.mr[0], r.mr[1], r.mr[2], r.mr[3]);
 }
 
-/* Time `body` ITERATIONS times after WARMUP, into samples[]. */
-#define MEASURE(body)                                             \
-	for (int i = -WARMUP; i < ITERATIONS; i++) {              \
-		uint64_t t0 = rdinstret();                        \
-		body;                                             \
-		uint64_t t1 = rdinstret();                        \
-		if (i >= 0)                                       \
-			samples[i] = t1 - t0;                     \
-	}
-
 /* Call + ReplyRecv, server waiting, `words` message words each way. */
 static void bench_roundtrip(const char *name, int cross_as, uint64_t words)
 {
@@ -81,9 +104,11 @@ static void bench_roundtrip(const char *name, int cross_as, uint64_t words)
 	else
 		child_start(&c, echo_server, ep, TEST_PRIO, 0);
 	sys_yield();   /* let the server block in Recv */
-	MEASURE(struct sysret r = sys_call(ep, MSGINFO(0, 0, words), (uint64_t)i, 0, 0, 0);
-		CHECK_EQ(MSGINFO_LEN(r.info), words))
+	struct sysret r;
+	MEASURE((enum err)(r = sys_call(ep, MSGINFO(0, 0, words), (uint64_t)i, 0, 0, 0)).err,
+		CHECK_EQ(MSGINFO_LEN(r.info), words));
 	report(name);
+	report_fastpath(name);
 	env_reset();
 }
 
@@ -107,8 +132,10 @@ static void bench_cap_transfer(void)
 	child_start_cross_as(&c, cap_server, ep, TEST_PRIO, 0);
 	sys_yield();
 	__ipcbuf->caps[0] = ntfn;
-	MEASURE(struct sysret r = sys_call(ep, MSGINFO(0, 1, 1), 0, 0, 0, 0); CHECK_EQ(r.mr[0], 1))
+	struct sysret r;
+	MEASURE((enum err)(r = sys_call(ep, MSGINFO(0, 1, 1), 0, 0, 0, 0)).err, CHECK_EQ(r.mr[0], 1));
 	report("ipc_cap_transfer");
+	report_fastpath("ipc_cap_transfer");
 	env_reset();
 }
 
@@ -125,7 +152,7 @@ static void bench_notify(void)
 	struct child c;
 	CHECK_OK(cnode_mint(SLOT_CNODE, b, SLOT_CNODE, n, RIGHTS_ALL, 1));
 	child_start_cross_as(&c, waiter, n, TEST_PRIO + 1, 0);   /* higher: runs at once */
-	MEASURE(ntfn_signal(b))
+	MEASURE(ntfn_signal(b), );
 	report("notify_signal_wait_cross_as");
 	env_reset();
 }
@@ -143,7 +170,7 @@ static void bench_yield(void)
 {
 	struct child c;
 	child_start_cross_as(&c, yielder, 0, TEST_PRIO, 0);
-	MEASURE(sys_yield())
+	MEASURE((enum err)sys_raw(SYS_YIELD, 0, 0, 0, 0, 0, 0).err, );   /* sys_yield, with its error */
 	report("context_switch_yield");
 	env_reset();
 }
@@ -154,7 +181,7 @@ static void bench_map_unmap(void)
 	uint64_t va = new_vaddr(1);
 	CHECK_OK(map_frame(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE));
 	CHECK_OK(frame_unmap(f));
-	MEASURE(frame_map(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE); frame_unmap(f))
+	MEASURE(frame_map(f, SLOT_VSPACE, va, RIGHT_READ | RIGHT_WRITE) ?: frame_unmap(f), );
 	report("map_unmap_4k");
 	env_reset();
 }
@@ -173,8 +200,11 @@ static void bench_fault(void)
 	struct child c;
 	child_start_cross_as(&c, faulter, 0, TEST_PRIO, ep);
 	struct sysret r = sys_recv(ep);
-	MEASURE(r = sys_replyrecv(ep, MSGINFO(0, 0, 1), r.mr[2] + 4, 0, 0, 0))
+	CHECK_OK(r.err);
+	MEASURE((enum err)(r = sys_replyrecv(ep, MSGINFO(0, 0, 1), r.mr[2] + 4, 0, 0, 0)).err,
+		CHECK_EQ(r.mr[0], FAULT_VM_READ));
 	report("fault_roundtrip");
+	report_fastpath("fault_roundtrip");
 	env_reset();
 }
 
@@ -214,9 +244,10 @@ static void bench_irq(void)
 
 /* The IPC designs (libsys/xfer): a client streams transfers of one size to
  * a server of the same priority. A sample is the cost per transfer over a
- * batch of BATCH transfers and a flush (the ring's batching shows there);
- * the server only takes delivery: what it does with the bytes would cost
- * the same in every design. */
+ * batch of BATCH transfers and a flush (the ring's batching shows there):
+ * BATCHES samples, so the line names BATCHES * BATCH transfers timed in
+ * batches of BATCH. The server only takes delivery: what it does with the
+ * bytes would cost the same in every design. */
 #define BATCH 32
 #define BATCHES 32
 
@@ -240,9 +271,9 @@ static void bench_design(const struct xfer_design *d)
 				samples[b] = (t1 - t0) / BATCH;
 		}
 		qsort(samples, BATCHES, sizeof samples[0], cmp);
-		printf("BENCH xfer_%s_%llu %llu %llu %llu %d\n", d->name, (unsigned long long)size,
+		printf("BENCH xfer_%s_%llu %llu %llu %llu %d %d\n", d->name, (unsigned long long)size,
 		       (unsigned long long)samples[BATCHES / 2], (unsigned long long)samples[0],
-		       (unsigned long long)samples[BATCHES - 1], BATCHES * BATCH);
+		       (unsigned long long)samples[BATCHES - 1], BATCHES * BATCH, BATCH);
 	}
 	env_reset();
 }
