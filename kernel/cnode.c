@@ -42,17 +42,13 @@ static enum err derive_data(struct cap *c, uint64_t value, uint64_t guard_bits)
 
 static enum err cnode_derive(struct cte *dest, struct cte *src, uint64_t label, uint64_t *mr)
 {
-	struct cap c = src->cap;
-	if (c.type == OBJ_UNTYPED || c.type == OBJ_REPLY)
-		return E_ILLEGAL_OPERATION;   /* one cap per untyped keeps retype safe */
+	struct cap c;
+	enum err e = cap_derive(&src->cap, &c);
+	if (e)
+		return e;
 	c.rights &= (uint8_t)mr[3];
-	if (c.type == OBJ_FRAME || c.type == OBJ_LARGE_FRAME || c.type == OBJ_PAGE_TABLE)
-		c.asid = c.data = 0;          /* a copy starts unmapped */
-	if (label == CNODE_MINT) {
-		enum err e = derive_data(&c, mr[4], mr[5]);
-		if (e)
-			return e;
-	}
+	if (label == CNODE_MINT && (e = derive_data(&c, mr[4], mr[5])))
+		return e;
 	cte_insert(src, dest, &c);
 	return E_OK;
 }

@@ -55,6 +55,22 @@ int cap_same_object(const struct cap *a, const struct cap *b)
 	return a->type == b->type && a->obj == b->obj && a->type != OBJ_UNTYPED;
 }
 
+/* The cap a copy, mint or IPC transfer of src makes, before any badge:
+ * one cap per untyped keeps retype safe, a reply cap is its caller's, and
+ * one cap per page table keeps its record of where it is mapped the whole
+ * truth (vspace.c). A frame's copy is a mapping of its own, not yet made. */
+enum err cap_derive(const struct cap *src, struct cap *out)
+{
+	if (src->type == OBJ_NONE)
+		return E_EMPTY_SLOT;
+	if (src->type == OBJ_UNTYPED || src->type == OBJ_REPLY || src->type == OBJ_PAGE_TABLE)
+		return E_ILLEGAL_OPERATION;
+	*out = *src;
+	if (out->type == OBJ_FRAME || out->type == OBJ_LARGE_FRAME)
+		out->asid = out->data = 0;
+	return E_OK;
+}
+
 /* Put cap into the empty slot as the first child of parent (NULL: a root). */
 void cte_insert(struct cte *parent, struct cte *slot, const struct cap *cap)
 {

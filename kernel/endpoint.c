@@ -46,13 +46,10 @@ static uint64_t transfer_caps(struct tcb *from, struct tcb *to, uint64_t n)
 		return 0;
 	for (i = 0; i < n; i++) {
 		struct cte *src, *dst;
-		if (cspace_lookup(&from->cspace, from->ipcbuf->caps[i], &src) ||
-		    src->cap.type == OBJ_NONE || src->cap.type == OBJ_UNTYPED || src->cap.type == OBJ_REPLY ||
+		struct cap c;
+		if (cspace_lookup(&from->cspace, from->ipcbuf->caps[i], &src) || cap_derive(&src->cap, &c) ||
 		    recv_slot(to, i, &dst))
 			break;
-		struct cap c = src->cap;
-		if (c.type == OBJ_FRAME || c.type == OBJ_LARGE_FRAME || c.type == OBJ_PAGE_TABLE)
-			c.asid = c.data = 0;
 		cte_insert(src, dst, &c);
 	}
 	return i;

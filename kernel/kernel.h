@@ -149,6 +149,7 @@ void cte_delete(struct cte *slot);
 int cte_remove(struct cte *slot);
 void cte_revoke(struct cte *slot);
 int cap_same_object(const struct cap *a, const struct cap *b);
+enum err cap_derive(const struct cap *src, struct cap *out);
 int cspace_check(const struct cap *root);
 
 /* cnode.c */

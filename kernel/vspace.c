@@ -4,7 +4,8 @@
  * Every VSpace shares the kernel window (root entries 256..511) with
  * kernel_root. A frame or page-table cap records where it is mapped
  * (cap.data = vaddr, cap.asid); the ASID table says whether that address
- * space still exists, so a stale record is harmless. */
+ * space still exists, and the entry itself whether the record still holds
+ * (the ASID may belong to a new VSpace by now). */
 #include "kernel.h"
 
 #define PTE_V 0x01
@@ -76,22 +77,26 @@ void vspace_finalize(struct cap *c)
 	tcb_forget_object(kpa(root), PAGE_SIZE);
 }
 
-/* Remove the mapping a frame or page-table cap records, if it still holds. */
+/* Remove the mapping a frame or page-table cap records, if it still holds.
+ * A page table the cap records as mapped is cleared whatever became of its
+ * VSpace: after a VSpace is deleted its tables keep their entries, and a
+ * table mapped again must not bring back paths to frames that may have
+ * died since. So an unmapped table is always empty (the self-check says so),
+ * and each table has one cap (cap_derive refuses copies) that says so. */
 void vspace_unmap_cap(struct cap *c)
 {
-	if (!c->asid || !asid_table[c->asid])
-		goto done;
 	int is_pt = c->type == OBJ_PAGE_TABLE;
-	int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
-	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
-	if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) &&
-	    pte_is_table(*pte) == is_pt) {
-		*pte = 0;
-		if (is_pt)
-			memset((void *)c->obj, 0, PAGE_SIZE);
+	if (!c->asid)
+		return;
+	if (asid_table[c->asid]) {
+		int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
+		uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
+		if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) && pte_is_table(*pte) == is_pt)
+			*pte = 0;
 		sfence_vma(0, c->asid);
 	}
-done:
+	if (is_pt)
+		memset((void *)c->obj, 0, PAGE_SIZE);
 	c->asid = 0;
 	c->data = 0;
 }
