@@ -1,4 +1,5 @@
-/* Calls into OpenSBI: the kernel's console, its timer and power-off. */
+/* Calls into OpenSBI: the kernel's console, its timer and power-off (QEMU
+ * exits 0). A panic does not end here: see panic() in printk.c. */
 #include "kernel.h"
 
 struct sbiret { long error, value; };
