@@ -1,149 +1,196 @@
 #!/usr/bin/env python3
 """Run every test suite in QEMU and count what the guest reports.
 
-Each suite boots one kernel image. The kernel test task prints a plan
-('ktest: plan N'), then 'ok - NAME' or 'not ok - NAME: why' per test, and
-'ktest: done' at the end. A kernel panic, a hang (timeout) or a result
-that never came counts as a failure. Ends with 'N passed, N failed'."""
+Each suite declares its checks (checks.py) and boots its images through
+qemu_run.py, which judges every boot by its output and QEMU's exit status
+together. The kernel test task prints a plan ('ktest: plan N', then
+'ktest: test NAME' for each), then 'ok - NAME' or 'not ok - NAME: why' per
+test, and 'ktest: done' at the end. A kernel panic, a hang (timeout), a
+result that never came or came twice counts as a failure. Then the whole
+run again on K4_BUILD-slowpath (the kernel without the IPC fastpath).
+Ends with 'N passed, N failed', whatever happened before."""
+import json
 import os
 import re
-import select
 import subprocess
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_run  # noqa: E402
+from checks import Results  # noqa: E402
 import system_suite  # noqa: E402
 import storage_suite  # noqa: E402
 import fuzz_suite  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))
-FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
+# ./do.sh test builds K4_BUILD (default build/) with the fastpath and
+# K4_BUILD-slowpath without it; K4_ONLY_THIS is set for the run on the second.
+SLOWPATH_BUILD = BUILD + "-slowpath"
+ONLY_THIS = bool(os.environ.get("K4_ONLY_THIS"))
 
 
-def boot(image, timeout, extra=(), quiet_limit=30):
-    """Boot a kernel image; return (exit code, or None if it ran past
-    `timeout` s or printed nothing for `quiet_limit` s, and its output)."""
-    cmd = ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic",
-           "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, image), *extra]
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT)
-    out = b""
-    start = last = time.time()
-    while True:
-        ready, _, _ = select.select([p.stdout], [], [], 1.0)
-        if ready:
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
-            last = time.time()
-        now = time.time()
-        if now - start > timeout or now - last > quiet_limit:
-            p.kill()
-            p.wait()
-            return None, out.decode(errors="replace")
-    return p.wait(), out.decode(errors="replace")
+def meson_option(build, name):
+    """A Meson option's value in a build folder (None: no such folder)."""
+    if not os.path.isfile(os.path.join(build, "build.ninja")):
+        return None
+    p = subprocess.run(["meson", "introspect", build, "--buildoptions"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    opts = {o["name"]: o["value"] for o in json.loads(p.stdout or b"[]")}
+    return opts.get(name)
 
 
-class Results:
-    def __init__(self, prefix=""):
-        self.passed = 0
-        self.failed = 0
-        self.prefix = prefix
+def configuration_suite(res):
+    """Both folders are configured as their names promise."""
+    with res.suite("config", ["config/build-has-fastpath", "config/slowpath-build-has-no-fastpath"]) as s:
+        fast = meson_option(BUILD, "fastpath")
+        s.report(fast is True, "config/build-has-fastpath", f"{BUILD}: fastpath = {fast}")
+        slow = meson_option(SLOWPATH_BUILD, "fastpath")
+        s.report(slow is False, "config/slowpath-build-has-no-fastpath",
+                 f"{SLOWPATH_BUILD}: " + ("no such build folder" if slow is None else f"fastpath = {slow}"))
 
-    def report(self, ok, name, why=""):
-        if ok:
-            self.passed += 1
-            print(f"ok - {self.prefix}{name}", flush=True)
-        else:
-            self.failed += 1
-            print(f"not ok - {self.prefix}{name}{': ' + why if why else ''}", flush=True)
+
+def kernel_results(out):
+    """The plan ('ktest: plan N', then N 'ktest: test NAME' lines, if the
+    harness prints them) and every result line, in order: [(name, ok, why)]."""
+    m = re.search(r"^ktest: plan (\d+)", out, re.M)
+    names = re.findall(r"^ktest: test (\S+)", out, re.M)
+    results = [(m2.group(2), m2.group(1) == "ok", m2.group(3) or "")
+               for m2 in re.finditer(r"^(not ok|ok) - ([^\s:]+)(?:: (.*))?", out, re.M)]
+    return (int(m.group(1)) if m else None), names, results
 
 
 def kernel_suite(res, image="kernel-test.elf", prefix="kernel"):
+    """Every test the harness planned reports exactly once, and passes; the
+    boot ends with 'ktest: done' and a clean exit."""
     t0 = time.time()
-    code, out = boot(image, timeout=300)
-    plan = None
-    seen = 0
-    for line in out.splitlines():
-        m = re.match(r"ktest: plan (\d+)", line)
-        if m:
-            plan = int(m.group(1))
-        m = re.match(r"(not ok|ok) - ([^\s:]+)(?:: (.*))?", line)
-        if m:
-            seen += 1
-            res.report(m.group(1) == "ok", f"{prefix}/{m.group(2)}", m.group(3) or "")
-    done = "ktest: done" in out
-    if "KERNEL PANIC" in out or "kernel trap" in out:
-        res.report(False, f"{prefix}/no-panic", "the kernel panicked")
-    if code is None:
-        res.report(False, f"{prefix}/completes", "timed out")
-    elif not done:
-        res.report(False, f"{prefix}/completes", f"ended without 'ktest: done' (exit {code})")
-    if plan is None:
-        res.report(False, f"{prefix}/plan", "no plan printed")
-    elif seen < plan:
-        for i in range(plan - seen):
-            res.report(False, f"{prefix}/missing-{i + 1}", "result never printed")
-    if code is None or not done:
-        print(out[-3000:])
+    with res.suite(prefix, [f"{prefix}/boot", f"{prefix}/plan"]) as s:
+        r = qemu_run.boot(image, timeout=300, quiet=30, expect="ktest: done")
+        plan, names, results = kernel_results(r.out)
+        running = re.findall(r"^ktest: run (\S+)", r.out, re.M)
+        by_name = {}
+        for name, ok, why in results:
+            by_name.setdefault(name, []).append((ok, why))
+        during = f" (the run ended during {running[-1]})" if running and not r.ok else ""
+        if names:   # match results to the names the harness declared
+            s.declare([f"{prefix}/{n}" for n in names])
+            s.report(plan == len(names) == len(set(names)), f"{prefix}/plan",
+                     f"plan {plan}, {len(names)} names declared, {len(set(names))} distinct")
+        else:   # an older harness: only the count to go by
+            s.declare([f"{prefix}/{n}" for n in dict.fromkeys(n for n, _, _ in results)])
+            missing = (plan or 0) - len(by_name)
+            for i in range(missing):
+                s.declare([f"{prefix}/missing-{i + 1}"])
+                s.report(False, f"{prefix}/missing-{i + 1}", "no result line" + during)
+            s.report(plan is not None and missing == 0, f"{prefix}/plan",
+                     f"plan {plan}, {len(by_name)} distinct tests reported")
+        for name in names:
+            if name not in by_name:
+                s.report(False, f"{prefix}/{name}", "no result line" + during)
+        for name, got in by_name.items():
+            if f"{prefix}/{name}" not in s.declared:
+                s.declare([f"{prefix}/{name}"])
+                s.report(False, f"{prefix}/{name}", "not in the plan")
+            elif len(got) != 1:
+                s.report(False, f"{prefix}/{name}", f"{len(got)} result lines")
+            else:
+                s.report(got[0][0], f"{prefix}/{name}", got[0][1])
+        s.report(r.ok, f"{prefix}/boot", r.why + during)
+        if not r.ok:
+            print(r.out[-3000:])
     print(f"# {prefix}: {time.time() - t0:.1f} s")
 
 
 def boot_suite(res):
     """The root task (mm) reports what the kernel handed it."""
-    code, out = system_suite.piped("poweroff\n")
-    res.report(code == 0, "boot/exits-cleanly", f"exit {code}")
-    m = re.search(r"mm: (\d+) KiB of RAM in (\d+) untyped regions, (\d+) device regions, (\d+) free slots", out)
-    res.report(m is not None and 100000 < int(m.group(1)) < 131072, "boot/untyped-memory-handed-over")
-    res.report(m is not None and int(m.group(3)) >= 10, "boot/device-regions-handed-over")
-    res.report(m is not None and int(m.group(4)) > 3000, "boot/free-slots")
-    if code != 0 or not m:
-        print(out[-2000:])
+    checks = ["boot/exits-cleanly", "boot/untyped-memory-handed-over", "boot/device-regions-handed-over",
+              "boot/free-slots"]
+    with res.suite("boot", checks) as s:
+        r = system_suite.piped("poweroff\n")
+        s.report(r.ok, "boot/exits-cleanly", r.why)
+        m = re.search(r"mm: (\d+) KiB of RAM in (\d+) untyped regions, (\d+) device regions, (\d+) free slots",
+                      r.out)
+        s.report(m is not None and 100000 < int(m.group(1)) < 131072, "boot/untyped-memory-handed-over")
+        s.report(m is not None and int(m.group(3)) >= 10, "boot/device-regions-handed-over")
+        s.report(m is not None and int(m.group(4)) > 3000, "boot/free-slots")
+        if not r.ok or not m:
+            print(r.out[-2000:])
+
+
+BENCH_FIGURES = {"null_syscall", "ipc_roundtrip_same_as", "ipc_roundtrip_cross_as", "ipc_roundtrip_0_words",
+                 "ipc_roundtrip_1_words", "ipc_roundtrip_4_words", "ipc_roundtrip_8_words", "ipc_roundtrip_64_words",
+                 "ipc_cap_transfer", "notify_signal_wait_cross_as", "context_switch_yield", "map_unmap_4k",
+                 "fault_roundtrip", "irq_to_user"}
+FASTPATH_BENCHES = ("ipc_roundtrip_cross_as", "ipc_roundtrip_same_as")   # one-word round trips
+
+
+def fastpath_hits(out, name):
+    """(hits, iterations) from kbench's 'BENCH_FASTPATH name hits iterations'."""
+    m = re.search(r"^BENCH_FASTPATH %s (\d+) (\d+)" % re.escape(name), out, re.M)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def check_fastpath(s, check, out, name, taken):
+    """`name`'s round trips took the fastpath (Call and ReplyRecv: two hits
+    an iteration), or never did."""
+    got = fastpath_hits(out, name)
+    if got is None:
+        s.report(False, check, f"no 'BENCH_FASTPATH {name}' line")
+    elif taken:
+        s.report(got[0] >= 2 * got[1] > 0, check, f"{got[0]} fastpath hits in {got[1]} round trips, want 2 each")
+    else:
+        s.report(got[0] == 0, check, f"{got[0]} fastpath hits in {got[1]} round trips, want none")
 
 
 def bench_suite(res):
     """The benchmark images must keep working: they run and report every
-    figure (the figures themselves are printed by ./do.sh bench, never
-    asserted: they are measurements, not pass/fail)."""
-    code, out = boot("kernel-bench.elf", timeout=240, extra=["-icount", "shift=0"])
-    names = re.findall(r"^BENCH (\S+) (\d+) \d+ \d+ (\d+)", out, re.M)
-    res.report(code == 0 and "kbench: done" in out, "bench/completes", f"exit {code}")
-    want = {"null_syscall", "ipc_roundtrip_same_as", "ipc_roundtrip_cross_as", "ipc_roundtrip_0_words",
-            "ipc_roundtrip_1_words", "ipc_roundtrip_4_words", "ipc_roundtrip_8_words", "ipc_roundtrip_64_words",
-            "ipc_cap_transfer", "notify_signal_wait_cross_as", "context_switch_yield", "map_unmap_4k",
-            "fault_roundtrip", "irq_to_user"}
-    m = re.search(r"kbench: start; IPC designs:(.*)", out)
-    designs = m.group(1).split() if m else []
-    res.report(bool(designs), "bench/designs-built", "no IPC design in the bench image")
-    want |= {f"xfer_{d}_{1 << n}" for d in designs for n in range(3, 17)}
-    got = {n for n, _, _ in names}
-    res.report(want <= got, "bench/reports-every-figure", f"missing {sorted(want - got)}")
-    res.report(all(int(m) > 0 and int(i) >= 1000 for _, m, i in names), "bench/figures-plausible")
-    code, slow_out = boot("kernel-bench-slowpath.elf", timeout=240, extra=["-icount", "shift=0"])
-    res.report(code == 0 and re.search(r"^BENCH ipc_roundtrip_cross_as \d+", slow_out, re.M) is not None,
-               "bench/slowpath-image-runs", f"exit {code}")
-    tables_and_plots(res, out, slow_out)
-    profile(res, out)
+    figure, and the one-word round trips take the path they claim (the
+    figures themselves are printed by ./do.sh bench, never asserted: they
+    are measurements, not pass/fail)."""
+    fast = meson_option(BUILD, "fastpath") is True   # kernel-bench.elf has the fastpath
+    checks = ["bench/completes", "bench/designs-built", "bench/reports-every-figure", "bench/slowpath-image-runs"]
+    checks += [f"bench/fastpath-{'taken' if fast else 'absent'}-{n}" for n in FASTPATH_BENCHES]
+    checks += [f"bench/slowpath-image-no-fastpath-{n}" for n in FASTPATH_BENCHES]
+    checks += ["bench/plots-drawn", "bench/compare-table", "bench/profile-accounts-for-round-trip"]
+    with res.suite("bench", checks) as s:
+        r = qemu_run.boot("kernel-bench.elf", args=["-icount", "shift=0"], timeout=240, quiet=60,
+                          expect="kbench: done")
+        s.report(r.ok, "bench/completes", r.why)
+        m = re.search(r"kbench: start; IPC designs:(.*)", r.out)
+        designs = m.group(1).split() if m else []
+        s.report(bool(designs), "bench/designs-built", "no IPC design in the bench image")
+        want = BENCH_FIGURES | {f"xfer_{d}_{1 << n}" for d in designs for n in range(3, 17)}
+        got = set(re.findall(r"^BENCH (\S+) \d+", r.out, re.M))
+        s.report(want <= got, "bench/reports-every-figure", f"missing {sorted(want - got)}")
+        for n in FASTPATH_BENCHES:
+            check_fastpath(s, f"bench/fastpath-{'taken' if fast else 'absent'}-{n}", r.out, n, fast)
+        slow = qemu_run.boot("kernel-bench-slowpath.elf", args=["-icount", "shift=0"], timeout=240, quiet=60,
+                             expect="kbench: done")
+        printed = re.search(r"^BENCH ipc_roundtrip_cross_as \d+", slow.out, re.M) is not None
+        s.report(slow.ok and printed, "bench/slowpath-image-runs", slow.why or "no ipc_roundtrip_cross_as figure")
+        for n in FASTPATH_BENCHES:
+            check_fastpath(s, f"bench/slowpath-image-no-fastpath-{n}", slow.out, n, False)
+        tables_and_plots(s, r.out, slow.out)
+        profile(s, r.out)
 
 
-def profile(res, out):
+def profile(s, out):
     """tools/profile_ipc.py still accounts for one cross-AS round trip: its
     count lies within a few instructions of the benchmark's figure."""
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "profile_ipc.py")], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=120, env=dict(os.environ, K4_BUILD=BUILD))
-    text = p.stdout.decode(errors="replace")
-    m = re.search(r"one round trip from entry \d+ of \S+: (\d+) instructions", text)
+    r = qemu_run.run([sys.executable, os.path.join(ROOT, "tools", "profile_ipc.py")], timeout=180, quiet=120,
+                     env=dict(os.environ, K4_BUILD=BUILD))
+    m = re.search(r"one round trip from entry \d+ of \S+: (\d+) instructions", r.out)
     b = re.search(r"^BENCH ipc_roundtrip_cross_as (\d+)", out, re.M)
-    res.report(p.returncode == 0 and m is not None and b is not None and
-               abs(int(m.group(1)) - int(b.group(1))) <= 16, "bench/profile-accounts-for-round-trip", text[-400:])
+    s.report(r.code == 0 and m is not None and b is not None and abs(int(m.group(1)) - int(b.group(1))) <= 16,
+             "bench/profile-accounts-for-round-trip", f"{r.why} {r.out[-400:]}")
 
 
-def tables_and_plots(res, out, slow_out):
+def tables_and_plots(s, out, slow_out):
     """./do.sh bench's own work on these figures: the plots are drawn, and
-    a comparison with itself shows every figure unchanged."""
+    the comparison with an earlier run prints the change of every figure.
+    The earlier run is made up: every third figure 100 more, every third
+    one in another unit (not to be compared), the rest absent."""
     import contextlib
     import io
     import tempfile
@@ -155,50 +202,88 @@ def tables_and_plots(res, out, slow_out):
         for name in ("ipc_roundtrip.png", "ipc_designs.png"):
             with open(os.path.join(folder, name), "rb") as f:
                 pngs.append(f.read(8) == b"\x89PNG\r\n\x1a\n")
-    res.report(all(pngs), "bench/plots-drawn")
+    s.report(all(pngs), "bench/plots-drawn")
+    old = {r["name"]: dict(r, median=r["median"] + 100) for r in results[::3]}
+    old.update({r["name"]: dict(r, unit="ms") for r in results[1::3]})
     text = io.StringIO()
     with contextlib.redirect_stdout(text):
-        run_bench.print_table(results, {r["name"]: r for r in results})
-        run_bench.print_designs(results)
-    lines = [l for l in text.getvalue().splitlines() if " instr " in l]
-    res.report(len(lines) == len(results) and all("+0 (+0.0%)" in l for l in lines), "bench/compare-table",
-               text.getvalue()[-500:])
+        run_bench.print_table(results, old)
+    lines = {l.split()[0]: l for l in text.getvalue().splitlines()[1:] if l.strip()}
+    wrong = []
+    for i, r in enumerate(results):
+        line = lines.get(r["name"])
+        if i % 3 == 0:
+            before = r["median"] + 100
+            want = f"was {before}, -100 ({-10000.0 / before:+.1f}%)"
+        elif i % 3 == 1:
+            want = f"(was {r['median']} ms: another unit, not compared)"
+        else:
+            want = None   # nothing to compare with; the designs' figures are left to their own table
+        if want:
+            ok = line is not None and want in line
+        else:
+            ok = "was " not in line if line else "design" in r
+        if not ok:
+            wrong.append(f"{r['name']}: {line.strip() if line else 'not printed'} (want {want or 'no change'})")
+    s.report(bool(results) and not wrong, "bench/compare-table", "; ".join(wrong[:3]))
 
 
 def other_configuration(res, build, prefix):
     """The whole suite again, on the kernel built in `build` (./do.sh test
     builds it with the IPC fastpath off); its results count here."""
-    env = dict(os.environ, K4_BUILD=build, K4_PREFIX=prefix, K4_ONLY_THIS="1")
-    p = subprocess.Popen([sys.executable, os.path.abspath(__file__)], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-    counts = None
-    for line in p.stdout:
-        m = re.match(r"(\d+) passed, (\d+) failed", line)
-        if m:
-            counts = int(m.group(1)), int(m.group(2))
-        else:
-            print(line, end="", flush=True)
-    p.wait()
-    if counts is None:
-        res.report(False, f"{prefix}completes", f"exit {p.returncode}")
-    else:
-        res.passed += counts[0]
-        res.failed += counts[1]
+    with res.suite(prefix, [f"{prefix}summary"]) as s:
+        if meson_option(build, "fastpath") is None:
+            s.report(False, f"{prefix}summary", f"no build folder {build}")
+            return
+        env = dict(os.environ, K4_BUILD=build, K4_PREFIX=prefix, K4_ONLY_THIS="1")
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        counts = None
+        try:
+            for line in p.stdout:
+                m = re.match(r"(\d+) passed, (\d+) failed$", line)
+                if m:
+                    counts = int(m.group(1)), int(m.group(2))
+                else:
+                    print(line, end="", flush=True)
+        finally:
+            if counts is None:   # it stopped early, or we are stopping
+                qemu_run.kill_group(p.pid)
+            p.wait()
+        s.report(counts is not None, f"{prefix}summary", f"ended without its summary line (exit {p.returncode})")
+        if counts:
+            res.passed += counts[0]
+            res.failed += counts[1]
 
 
-def main():
+def main(only=()):
+    """Every suite, or those named in `only` (boot kernel bench shell piped
+    storage fuzz config slowpath)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
-    boot_suite(res)
-    kernel_suite(res)
-    bench_suite(res)
-    system_suite.shell_suite(res)
-    system_suite.piped_suite(res)
-    storage_suite.storage_suite(res)
-    fuzz_suite.fuzz_suite(res)
-    if not os.environ.get("K4_ONLY_THIS") and os.path.isdir(os.path.join(ROOT, "build-slowpath")):
-        other_configuration(res, "build-slowpath", "slowpath/")
-    print(f"{res.passed} passed, {res.failed} failed")
-    return 1 if res.failed else 0
+
+    def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
+        fuzz_suite.fuzz_suite(res, host=not ONLY_THIS)
+
+    def slowpath(res):
+        other_configuration(res, SLOWPATH_BUILD, "slowpath/")
+
+    suites = {"boot": boot_suite, "kernel": kernel_suite, "bench": bench_suite, "shell": system_suite.shell_suite,
+              "piped": system_suite.piped_suite, "storage": storage_suite.storage_suite, "fuzz": fuzz}
+    if not ONLY_THIS:
+        suites = {"config": configuration_suite, **suites, "slowpath": slowpath}
+    try:
+        for name, suite in suites.items():
+            if only and name not in only:
+                continue
+            try:   # each suite counts its own checks; this is for a suite that breaks before declaring them
+                suite(res)
+            except Exception as e:
+                traceback.print_exc()
+                res.report(False, f"{name}/runs", f"{type(e).__name__}: {e}")
+    finally:
+        code = res.summary()
+    return code
 
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -8,10 +8,6 @@ import shutil
 import subprocess
 import tempfile
 
-
-
-import pexpect
-
 import system_suite
 
 MKE2FS = shutil.which("mke2fs") or "/usr/sbin/mke2fs"
@@ -58,9 +54,10 @@ def make_image(path, block_size, size_mb, files):
 
 
 def guest(image, commands, timeout=300):
-    code, out = system_suite.piped("\n".join(commands) + "\nsync\npoweroff\n", timeout=timeout,
-                                   args=["--disk", image])
-    return code, out.replace("\r", "")
+    """Run shell commands on a disk image, then sync and power off: the
+    run's qemu_run.Result, and what it printed without carriage returns."""
+    r = system_suite.piped("\n".join(commands) + "\nsync\npoweroff\n", timeout=timeout, args=["--disk", image])
+    return r, r.out.replace("\r", "")
 
 
 def fsck_clean(image):
@@ -76,13 +73,16 @@ def dump(image, path):
             return f.read()
 
 
+HOST_FILES = {"small.txt": 100, "twelve.bin": 12 * 1024, "indirect.bin": 100 * 1024, "double.bin": 300 * 1024,
+              "big.bin": 1536 * 1024, "dir/deep/nested.txt": 777}
+
+
 def host_files_read_back(res, tmp):
-    sizes = {"small.txt": 100, "twelve.bin": 12 * 1024, "indirect.bin": 100 * 1024,
-             "double.bin": 300 * 1024, "big.bin": 1536 * 1024, "dir/deep/nested.txt": 777}
-    files = {n: pattern(s, i + 1) for i, (n, s) in enumerate(sizes.items())}
+    files = {n: pattern(s, i + 1) for i, (n, s) in enumerate(HOST_FILES.items())}
     image = os.path.join(tmp, "host.img")
     make_image(image, 1024, 16, files)
-    code, out = guest(image, ["cksum " + " ".join("/" + n for n in files)])
+    r, out = guest(image, ["cksum " + " ".join("/" + n for n in files)])
+    res.report(r.ok, "storage/mke2fs-guest-run", r.why)
     for n, data in files.items():
         want = f"{posix_cksum(data)} {len(data)} /{n}"
         res.report(want in out, f"storage/mke2fs-file-reads-back-{n.replace('/', '-')}", want)
@@ -104,8 +104,8 @@ def guest_writes(res, tmp, block_size):
     cmds += [f"echo {i} > /many/f{i}" for i in range(500)]
     cmds += ["rm /many/f7 /many/f99", "ls /many"]
     cmds += ["cp /w5 /c5", "cp /w6 /c6", "cp /w2 /c2"]   # 5000-byte reads and writes: through leases
-    code, out = guest(image, cmds, timeout=600)
-    res.report(code == 0, f"storage/{tag}-guest-run", f"exit {code}")
+    r, out = guest(image, cmds, timeout=600)
+    res.report(r.ok, f"storage/{tag}-guest-run", r.why)
     ok, report = fsck_clean(image)
     res.report(ok, f"storage/{tag}-e2fsck-clean-after-writes", report[-500:])
     same = all(dump(image, f"/w{i}") == pattern(s, i + 10) for i, s in enumerate(sizes))
@@ -145,7 +145,8 @@ def offsets_and_triple_indirect(res, tmp):
         base[off:end] = text.encode()
     far = 70 * 1024 * 1024
     cmds += [f"poke /sparse {far} triple", f"peek /sparse {far} 6", "peek /sparse 1000 4", "stat /sparse"]
-    code, out = guest(image, cmds)
+    r, out = guest(image, cmds)
+    res.report(r.ok, "storage/offsets-guest-run", r.why)
     ok, report = fsck_clean(image)
     res.report(ok, "storage/offsets-e2fsck-clean", report[-500:])
     res.report(dump(image, "/f") == bytes(base), "storage/writes-at-random-offsets")
@@ -156,9 +157,9 @@ def offsets_and_triple_indirect(res, tmp):
 def full_disk(res, tmp):
     image = os.path.join(tmp, "full.img")
     make_image(image, 1024, 1, {"a": b"a"})
-    code, out = guest(image, ["write /huge 2000000 1", "echo still here", "df"])
+    r, out = guest(image, ["write /huge 2000000 1", "echo still here", "df"])
     res.report("write: /huge: no space" in out, "storage/full-disk-no-space", out[-300:])
-    res.report("\nstill here\n" in out, "storage/full-disk-shell-goes-on")
+    res.report(r.ok and "\nstill here\n" in out, "storage/full-disk-shell-goes-on", r.why)
     ok, report = fsck_clean(image)
     res.report(ok, "storage/full-disk-image-clean", report[-500:])
 
@@ -171,15 +172,16 @@ def corrupt(res, tmp):
     with open(image, "r+b") as f:
         f.seek(1024 + 56)
         f.write(b"\0\0")
-    code, out = guest(image, ["ls /", "echo alive"])
-    res.report("ls: /: corrupt file system" in out and "\nalive\n" in out, "storage/corrupt-bad-magic", out[-300:])
+    r, out = guest(image, ["ls /", "echo alive"])
+    res.report(r.ok and "ls: /: corrupt file system" in out and "\nalive\n" in out, "storage/corrupt-bad-magic",
+               f"{r.why} {out[-300:]}")
     image = os.path.join(tmp, "pointer.img")
     shutil.copy(base, image)
     subprocess.run([DEBUGFS, "-w", "-R", "sif /file block[2] 99999999", image], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    code, out = guest(image, ["cat /file", "cat /ok", "echo alive"])
-    res.report("cat: /file: corrupt file system" in out and "\nfine\n" in out, "storage/corrupt-block-pointer",
-               out[-300:])
+    r, out = guest(image, ["cat /file", "cat /ok", "echo alive"])
+    res.report(r.ok and "cat: /file: corrupt file system" in out and "\nfine\n" in out,
+               "storage/corrupt-block-pointer", f"{r.why} {out[-300:]}")
     image = os.path.join(tmp, "dirent.img")
     shutil.copy(base, image)
     blocks = subprocess.run([DEBUGFS, "-R", "blocks /dir", image], stdout=subprocess.PIPE,
@@ -187,24 +189,32 @@ def corrupt(res, tmp):
     with open(image, "r+b") as f:
         f.seek(int(blocks[0]) * 1024 + 12 + 4)   # the ".." entry's record length
         f.write(b"\x03\x00")
-    code, out = guest(image, ["ls /dir", "cat /ok", "echo alive"])
-    res.report("ls: /dir: corrupt file system" in out and "\nfine\n" in out and "\nalive\n" in out,
-               "storage/corrupt-directory-entry", out[-300:])
+    r, out = guest(image, ["ls /dir", "cat /ok", "echo alive"])
+    res.report(r.ok and "ls: /dir: corrupt file system" in out and "\nfine\n" in out and "\nalive\n" in out,
+               "storage/corrupt-directory-entry", f"{r.why} {out[-300:]}")
     # found by the image fuzzer: a directory whose size says 2 GiB of holes
     image = os.path.join(tmp, "dirsize.img")
     shutil.copy(base, image)
     subprocess.run([DEBUGFS, "-w", "-R", "sif /dir size 0x7ffffc00", image], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
-    code, out = guest(image, ["ls /dir", "echo alive"], timeout=60)
-    res.report("ls: /dir: corrupt file system" in out and "\nalive\n" in out, "storage/corrupt-directory-size",
-               out[-300:])
+    r, out = guest(image, ["ls /dir", "echo alive"], timeout=60)
+    res.report(r.ok and "ls: /dir: corrupt file system" in out and "\nalive\n" in out,
+               "storage/corrupt-directory-size", f"{r.why} {out[-300:]}")
+
+
+FILES_CHECKS = ["files/error-no-such-file", "files/error-not-a-directory", "files/error-directory-not-empty",
+                "files/error-name-too-long", "files/error-exists", "files/error-rm-directory", "files/cp",
+                "files/stat", "files/df", "files/cd-pwd", "files/ls-l", "files/mv-relative", "files/cd-dotdot",
+                "files/on-demand-task-idle", "files/bad-leases-refused-1", "files/bad-leases-refused-2",
+                "files/run-refuses-started-task", "files/powers-off"]
+READ_ONLY_CHECKS = ["files/error-read-only", "files/read-only-still-reads", "files/read-only-powers-off"]
 
 
 def file_commands(res):
     """The shell's file commands and their errors, typed at the console."""
     disk = system_suite.scratch_disk()
-    c = system_suite.Console(disk)
     try:
+        c = system_suite.Console(disk)
         res.report("cat: /nosuch: no such file" in c.run("cat /nosuch"), "files/error-no-such-file")
         res.report("cd: /README: not a directory" in c.run("cd /README"), "files/error-not-a-directory")
         c.run("mkdir /d")
@@ -234,28 +244,49 @@ def file_commands(res):
             res.report("fsprobe: 15 checks, 0 failed" in out and "fsprobe: exit status 0 (ok)" in out,
                        f"files/bad-leases-refused-{round}", out[-400:])
         res.report("run: shell: already part of the system" in c.run("run shell"), "files/run-refuses-started-task")
+        r = c.poweroff()
+        res.report(r.ok, "files/powers-off", r.why)
     finally:
-        c.close()
         os.unlink(disk)
+
+
+def read_only(res):
     disk = system_suite.scratch_disk()
-    c = system_suite.Console(disk, read_only=True)
     try:
+        c = system_suite.Console(disk, read_only=True)
         res.report("echo: /f: read-only" in c.run("echo x > /f"), "files/error-read-only")
         res.report("Welcome" in c.run("cat /README"), "files/read-only-still-reads")
+        r = c.poweroff()
+        res.report(r.ok, "files/read-only-powers-off", r.why)
     finally:
-        c.close()
         os.unlink(disk)
+
+
+def storage_checks(tag):
+    return [f"storage/{tag}-{n}" for n in ("guest-run", "e2fsck-clean-after-writes", "written-files-match-debugfs",
+                                           "copies-through-leases-match", "append", "truncate", "deep-path",
+                                           "rename-across-directories", "other-files-untouched",
+                                           "500-files-in-a-dir", "removed-file-gone")]
 
 
 def storage_suite(res):
-    try:
-        file_commands(res)
-    except (pexpect.TIMEOUT, pexpect.EOF) as e:
-        res.report(False, "files/shell-answers", "no prompt: " + str(e).splitlines()[0])
-    with tempfile.TemporaryDirectory() as tmp:
-        host_files_read_back(res, tmp)
-        guest_writes(res, tmp, 1024)
-        guest_writes(res, tmp, 4096)
-        offsets_and_triple_indirect(res, tmp)
-        full_disk(res, tmp)
-        corrupt(res, tmp)
+    """Each part is a suite of its own: one that stops early (an exception,
+    a hang) fails its own checks, by name, and the next goes on."""
+    with res.suite("files", FILES_CHECKS) as s:
+        file_commands(s)
+    with res.suite("files-read-only", READ_ONLY_CHECKS) as s:
+        read_only(s)
+    host = [f"storage/mke2fs-file-reads-back-{n.replace('/', '-')}" for n in HOST_FILES]
+    parts = [(host_files_read_back, ["storage/mke2fs-guest-run"] + host + ["storage/read-only-use-keeps-image-clean"]),
+             (lambda s, tmp: guest_writes(s, tmp, 1024), storage_checks("1k")),
+             (lambda s, tmp: guest_writes(s, tmp, 4096), storage_checks("4k")),
+             (offsets_and_triple_indirect, ["storage/offsets-guest-run", "storage/offsets-e2fsck-clean",
+                                            "storage/writes-at-random-offsets", "storage/triple-indirect-and-holes",
+                                            "storage/sparse-size"]),
+             (full_disk, ["storage/full-disk-no-space", "storage/full-disk-shell-goes-on",
+                          "storage/full-disk-image-clean"]),
+             (corrupt, ["storage/corrupt-bad-magic", "storage/corrupt-block-pointer", "storage/corrupt-directory-entry",
+                        "storage/corrupt-directory-size"])]
+    for run, checks in parts:
+        with tempfile.TemporaryDirectory() as tmp, res.suite("storage", checks) as s:
+            run(s, tmp)
