@@ -27,31 +27,63 @@ ensure_tools() {
 	if [ "$(id -u)" = 0 ]; then
 		echo "do.sh: installing packages: $(echo $PACKAGES)" >&2
 		DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $PACKAGES >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PACKAGES >&2
 	else
-		echo "do.sh: missing tools; as root run: apt-get install $(echo $PACKAGES)" >&2
+		echo "do.sh: missing tools; as root run: apt-get install --no-install-recommends $(echo $PACKAGES)" >&2
 		exit 1
 	fi
 }
 
-# The build folder: build/, or what K4_BUILD names (configured with the
-# Meson options in K4_OPTIONS when it is made).
+# The build folder: build/, or what K4_BUILD names, configured with the
+# Meson options in K4_OPTIONS. ./do.sh test also builds $BUILD-slowpath,
+# the same without the IPC fastpath.
 BUILD=${K4_BUILD:-build}
+export K4_BUILD=$BUILD
 
-build() {   # build [FOLDER [MESON OPTIONS]]
+# Of the -Dname=value options given (the last of each name counts), those
+# folder $1 is not configured with.
+options_differ() {
+	local dir=$1; shift
+	meson introspect "$dir" --buildoptions | "$PYTHON" -c '
+import json, sys
+have = {o["name"]: o["value"] for o in json.load(sys.stdin)}
+want = dict(opt[2:].split("=", 1) for opt in sys.argv[1:] if opt.startswith("-D") and "=" in opt)
+for name, value in want.items():
+    opt = f"-D{name}={value}"
+    cur = have.get(name)
+    if isinstance(cur, list):   # -Dipc_designs=regs,ring
+        same = [v.strip(" " + chr(39)) for v in value.strip("[]").split(",") if v.strip()] == cur
+    else:
+        same = (str(cur).lower() if isinstance(cur, bool) else str(cur)) == value
+    if not same:
+        print(opt)
+' "$@"
+}
+
+build() {   # build [FOLDER [MESON OPTIONS]]: the options the folder must have
 	local dir=${1:-$BUILD}; shift || true
 	ensure_tools
+	# shellcheck disable=SC2086
+	set -- ${K4_OPTIONS:-} "$@"
 	if [ ! -f "$dir/build.ninja" ]; then
-		# shellcheck disable=SC2086
-		meson setup "$dir" --cross-file cross-riscv64.ini ${K4_OPTIONS:-} "$@" >&2
-	elif [ -n "$(find servers drivers tests/programs -type d -newer "$dir/build.ninja")" ]; then
-		# a program's folder changed: its list of sources comes from system.conf
-		meson setup --reconfigure "$dir" >&2
+		meson setup "$dir" --cross-file cross-riscv64.ini "$@" >&2
+	else
+		local wrong
+		wrong=$(options_differ "$dir" "$@")
+		if [ -n "$wrong" ]; then   # configured otherwise than it is meant to be
+			echo "do.sh: $dir: reconfiguring with" $wrong >&2
+			# shellcheck disable=SC2086
+			meson configure "$dir" $wrong >&2
+		fi
+		if [ -n "$(find servers drivers tests/programs -type d -newer "$dir/build.ninja")" ]; then
+			# a program's folder changed: its list of sources comes from system.conf
+			meson setup --reconfigure "$dir" >&2
+		fi
 	fi
 	ninja -C "$dir" >&2
 }
 
-qemu() {
+qemu() {   # replaces this shell: whoever stops ./do.sh run stops QEMU
 	local kernel=$1; shift
 	exec qemu-system-riscv64 -machine virt -m 128M -nographic -bios "$FIRMWARE" \
 		-kernel "$kernel" -global virtio-mmio.force-legacy=false "$@"
@@ -63,9 +95,39 @@ disk_args() {
 
 # OpenSBI reads and drops whatever the UART holds when it starts, and
 # QEMU hands a piped input's first byte to the UART before that: give it
-# a newline to drop, so the user's input arrives whole.
+# a newline to drop, so the user's input arrives whole. (Not through a
+# pipe: QEMU would run in a subshell of its own, and outlive this one.)
 qemu_piped() {
-	{ printf '\n'; cat; } | qemu "$@"
+	qemu "$@" < <(printf '\n'; cat)
+}
+
+# gdb commands that load task $2's symbols and break at its main, in that
+# task only: every program is linked at the same user addresses, so the
+# breakpoint waits for the task's address space (satp), which the kernel
+# loads before it first returns to the task (user_return, where current is
+# the thread about to run; the kernel names the root task "root").
+debug_task() {
+	local image=$1 task=$2 elf tcb=$2
+	elf=$(meson introspect "$BUILD" --targets | "$PYTHON" -c '
+import json, sys
+for t in json.load(sys.stdin):
+    if t["type"] == "executable" and t["name"] == sys.argv[1]:
+        print(t["filename"][0])
+' "$task")
+	[ -n "$elf" ] || { echo "do.sh: no program '$task' in $BUILD" >&2; exit 2; }
+	case $image:$task in run:mm | test:ktest | bench*:kbench | fuzz:kfuzz) tcb=root ;; esac
+	echo "gdb breaks at main in task $task ($elf)" >&2
+	cat <<-EOF
+		add-symbol-file $elf
+		tbreak user_return if \$_streq(current->name, "$tcb")
+		commands
+		silent
+		set \$task_satp = \$satp
+		printf "do.sh: task $task runs with satp 0x%lx; breaking at its main\\n", \$task_satp
+		break main if \$satp == \$task_satp
+		continue
+		end
+	EOF
 }
 
 case "${1:-run}" in
@@ -88,9 +150,9 @@ run)
 		qemu_piped "$BUILD/kernel-run.elf" $(disk_args "$disk")
 	fi
 	;;
-test)   # the whole suite twice: with the IPC fastpath and without
-	build
-	build build-slowpath -Dfastpath=false
+test)   # the whole suite twice: with the IPC fastpath ($BUILD) and without ($BUILD-slowpath)
+	build "$BUILD" -Dfastpath=true
+	build "$BUILD-slowpath" -Dfastpath=false
 	exec "$PYTHON" tests/run_tests.py
 	;;
 bench)
@@ -112,21 +174,42 @@ fuzz)
 	fi
 	exec "$PYTHON" tests/run_fuzz.py "$@"
 	;;
-debug)
+debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
+	shift
+	image=run task=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--task) task=${2:?"do.sh: debug --task NAME"}; shift 2 ;;
+		*) image=$1; shift ;;
+		esac
+	done
 	build
-	image=${2:-run}
-	echo "QEMU waits for gdb on :1234. In gdb, load a user program's symbols with"
-	echo "  add-symbol-file build/servers/root     (or build/tests/ktest, build/tests/kbench)"
-	qemu-system-riscv64 -machine virt -m 128M -nographic -bios "$FIRMWARE" \
-		-kernel "build/kernel-$image.elf" -s -S &
+	[ -f "$BUILD/kernel-$image.elf" ] || { echo "do.sh: no image $BUILD/kernel-$image.elf" >&2; exit 2; }
+	gdbinit=$(mktemp)
+	trap 'rm -f "$gdbinit"' EXIT
+	port=${K4_GDB_PORT:-1234}
+	printf 'set architecture riscv:rv64\ntarget remote localhost:%s\n' "$port" > "$gdbinit"
+	if [ -n "$task" ]; then
+		debug_task "$image" "$task" >> "$gdbinit"
+		echo continue >> "$gdbinit"   # to the task's main
+	else
+		echo "QEMU waits for gdb on :$port (./do.sh debug --task NAME breaks in a task's main)"
+	fi
+	args=()
+	if [ "$image" = run ]; then
+		cp "$BUILD/disk.img" "$BUILD/disk-run.img"
+		# shellcheck disable=SC2207
+		args=($(disk_args "$BUILD/disk-run.img"))
+	fi
+	qemu-system-riscv64 -machine virt -m 128M -nographic -bios "$FIRMWARE" -global virtio-mmio.force-legacy=false \
+		-kernel "$BUILD/kernel-$image.elf" "${args[@]}" -gdb "tcp::$port" -S &
 	qpid=$!
-	trap 'kill $qpid 2>/dev/null' EXIT
-	gdb-multiarch -q "build/kernel-$image.elf" -ex "set architecture riscv:rv64" \
-		-ex "target remote localhost:1234"
+	trap 'kill $qpid 2>/dev/null; rm -f "$gdbinit"' EXIT
+	gdb-multiarch -q "$BUILD/kernel-$image.elf" -x "$gdbinit"
 	;;
 *)
 	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | profile [--image IMAGE]" >&2
-	echo "       $0 debug [run|test|bench|fuzz]" >&2
+	echo "       $0 debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]" >&2
 	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] | fuzz --image [--count M] [--seed S]" >&2
 	echo "       $0 fuzz --host [libFuzzer options]" >&2
 	exit 2
