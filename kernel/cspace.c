@@ -188,9 +188,7 @@ void cte_revoke(struct cte *x)
 		x->cap.data = 0;
 }
 
-/* Self-check of the derivation tree around every slot of a CSpace root
- * and the CNodes it holds: the links agree both ways, and empty slots are
- * out of the tree. Prints what it finds broken. */
+/* Whether the tree's links around x are broken. */
 static int cte_check(const struct cte *x)
 {
 	if (x->cap.type == OBJ_NONE)
@@ -200,19 +198,55 @@ static int cte_check(const struct cte *x)
 	       (x->parent && !x->prev && x->parent->child != x) || (x->next && x->next->parent != x->parent);
 }
 
-int cspace_check(const struct cap *root)
+/* Every CNode a thread can reach (its CSpace root and the CNodes held in
+ * reachable CNodes), each once, breadth first. A CNode no thread can
+ * reach (one that holds the only cap to itself) is not visited. */
+#define CHECK_MAX_CNODES 1024
+static struct { struct cte *slots; uint64_t n; } reach[CHECK_MAX_CNODES];
+
+static int reach_add(int count, const struct cap *c)
+{
+	if (c->type != OBJ_CNODE)
+		return count;
+	for (int i = 0; i < count; i++)
+		if (reach[i].slots == (struct cte *)c->obj)
+			return count;
+	if (count == CHECK_MAX_CNODES)
+		return -1;
+	reach[count].slots = (struct cte *)c->obj;
+	reach[count].n = BIT(c->size_bits);
+	return count + 1;
+}
+
+/* Calls fn on every slot of every reachable CNode; returns how many
+ * CNodes, or -1 if there were more than the check can hold. */
+int cspace_each_slot(void (*fn)(struct cte *slot, void *arg), void *arg)
+{
+	int count = 0;
+	for (struct tcb *t = tcb_first(); t && count >= 0; t = t->all_next)
+		count = reach_add(count, &t->cspace);
+	for (int i = 0; i < count; i++)
+		for (uint64_t j = 0; j < reach[i].n && count >= 0; j++) {
+			fn(&reach[i].slots[j], arg);
+			count = reach_add(count, &reach[i].slots[j].cap);
+		}
+	if (count < 0)
+		printk("self-check: more than %d CNodes to check\n", CHECK_MAX_CNODES);
+	return count;
+}
+
+/* Self-check of the derivation tree around every reachable slot: the
+ * links agree both ways, and empty slots are out of the tree. */
+static void cte_check_one(struct cte *x, void *bad)
+{
+	*(int *)bad += cte_check(x);
+}
+
+int cspace_check(void)
 {
 	int bad = 0;
-	if (root->type != OBJ_CNODE)
-		return 0;
-	const struct cte *slots = (const struct cte *)root->obj;
-	for (uint64_t i = 0; i < BIT(root->size_bits); i++) {
-		const struct cap *c = &slots[i].cap;
-		uint64_t n = c->type == OBJ_CNODE && c->obj != root->obj ? BIT(c->size_bits) : 0;
-		bad += cte_check(&slots[i]);
-		for (uint64_t j = 0; j < n; j++)
-			bad += cte_check((const struct cte *)c->obj + j);
-	}
+	if (cspace_each_slot(cte_check_one, &bad) < 0)
+		bad++;
 	if (bad)
 		printk("self-check: %d broken links in the derivation tree\n", bad);
 	return bad;

@@ -150,7 +150,8 @@ int cte_remove(struct cte *slot);
 void cte_revoke(struct cte *slot);
 int cap_same_object(const struct cap *a, const struct cap *b);
 enum err cap_derive(const struct cap *src, struct cap *out);
-int cspace_check(const struct cap *root);
+int cspace_each_slot(void (*fn)(struct cte *slot, void *arg), void *arg);
+int cspace_check(void);
 
 /* cnode.c */
 enum err cnode_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
@@ -207,6 +208,7 @@ enum err asid_available(uint64_t count);
 void vspace_finalize(struct cap *c);
 void vspace_unmap_cap(struct cap *c);
 uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level);
+int vspace_check(void);
 int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len);
 int vspace_copy(struct tcb *dt, uint64_t dst, struct tcb *st, uint64_t src, uint64_t len);
 

@@ -205,7 +205,7 @@ enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret)
 		printk("kernel: power off\n");
 		sbi_shutdown();
 	case SYSTEM_SELF_CHECK:
-		mr[0] = (uint64_t)(sched_check() + threads_check() + cspace_check(&current->cspace));
+		mr[0] = (uint64_t)(sched_check() + threads_check() + cspace_check() + vspace_check());
 		*nret = 1;
 		return E_OK;
 	case SYSTEM_FASTPATH_HITS:

@@ -268,3 +268,71 @@ int vspace_copy(struct tcb *dt, uint64_t dst, struct tcb *st, uint64_t src, uint
 	}
 	return 0;
 }
+
+/* The mapping invariant (SYSTEM_SELF_CHECK): every valid entry in the
+ * user half of a live VSpace leads to a frame or page table whose cap
+ * records exactly that mapping, and a page table no cap records as mapped
+ * is empty. Pass one marks, with a PTE bit the hardware leaves to
+ * software, each entry a cap accounts for; pass two walks every live
+ * VSpace, clears the marks and counts the entries nobody marked. */
+#define PTE_CHECKED 0x100
+
+static void mark_recorded(struct cte *slot, void *bad)
+{
+	struct cap *c = &slot->cap;
+	int is_pt = c->type == OBJ_PAGE_TABLE;
+	if (!is_pt && c->type != OBJ_FRAME && c->type != OBJ_LARGE_FRAME)
+		return;
+	if (is_pt && !c->asid) {
+		for (int i = 0; i < 512; i++)
+			if (((uint64_t *)c->obj)[i]) {
+				printk("self-check: unmapped page table %lx holds entries\n", kpa((void *)c->obj));
+				++*(int *)bad;
+				return;
+			}
+		return;
+	}
+	if (!c->asid || !asid_table[c->asid])
+		return;
+	int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
+	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
+	if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) && pte_is_table(*pte) == is_pt)
+		*pte |= PTE_CHECKED;
+}
+
+static int check_table(uint64_t *table, int level, uint64_t va, uint64_t asid)
+{
+	int bad = 0;
+	for (unsigned i = 0; i < (level == 2 ? KERNEL_FIRST_ENTRY : 512); i++) {
+		uint64_t pte = table[i], at = va + ((uint64_t)i << (12 + 9 * level));
+		if (!(pte & PTE_V))
+			continue;
+		table[i] &= ~PTE_CHECKED;
+		if (!(pte & PTE_CHECKED)) {
+			printk("self-check: ASID %lu maps %lx (level %d) to %lx, and no cap records it\n",
+			       asid, at, level, pte_pa(pte));
+			bad++;
+		}
+		if (pte_is_table(pte) && level > 0)
+			bad += check_table(pte_table(pte), level - 1, at, asid);
+	}
+	return bad;
+}
+
+int vspace_check(void)
+{
+	int bad = 0;
+	if (cspace_each_slot(mark_recorded, &bad) < 0)
+		bad++;
+	for (uint64_t a = 1; a < ASID_COUNT; a++) {
+		if (!asid_table[a])
+			continue;
+		bad += check_table(asid_table[a], 2, 0, a);
+		for (int i = KERNEL_FIRST_ENTRY; i < 512; i++)
+			if (asid_table[a][i] != kernel_root[i]) {
+				printk("self-check: ASID %lu has its own kernel-half entry %d\n", a, i);
+				bad++;
+			}
+	}
+	return bad;
+}

@@ -52,8 +52,10 @@ enum invocation {
 	/* System */
 	SYSTEM_POWER_OFF,
 	SYSTEM_SELF_CHECK,    /* -> mr0 number of broken kernel invariants: ready queues,
-	                         thread states and queues, the derivation tree of the
-	                         caller's CSpace (printed on the kernel console) */
+	                         thread states and queues, the derivation tree around every
+	                         slot a thread can reach, and the mappings (every entry of a
+	                         live VSpace recorded by the cap of what it maps; unmapped
+	                         page tables empty); printed on the kernel console */
 	SYSTEM_THREAD_COUNT,  /* -> mr0 number of TCBs that exist */
 	SYSTEM_FASTPATH_HITS, /* -> mr0 IPCs the fastpath completed since boot (0 without it) */
 	SYSTEM_COVERAGE,      /* mr0 0: -> mr0 kernel code points reached (0 unless built with
