@@ -26,10 +26,33 @@ TEST(debug_write_needs_the_system_cap)
 	CHECK_OK(sys_debug_write(copy, "", 0));
 }
 
-TEST(yield_returns)
+static volatile uint64_t turns;
+
+static void take_turns(uint64_t n)
 {
+	for (uint64_t i = 0; i < n; i++) {
+		turns++;
+		sys_yield();
+	}
+}
+
+/* Yield hands the processor to a thread of the same priority, which runs
+ * once per yield of ours; alone, yield comes straight back. */
+TEST(yield_gives_way_to_equal_priority)
+{
+	struct child c;
+	turns = 0;
+	child_start(&c, take_turns, 1000, TEST_PRIO, 0);
+	for (int i = 0; i < 10; i++) {
+		uint64_t before = turns;
+		sys_yield();
+		CHECK(turns > before);
+	}
+	CHECK_OK(tcb_suspend(c.tcb));
+	uint64_t now = turns;
 	for (int i = 0; i < 10; i++)
 		sys_yield();
+	CHECK_EQ(turns, now);
 }
 
 TEST(self_check_clean)

@@ -197,14 +197,17 @@ void child_start_isolated(struct child *c, void (*fn)(uint64_t), uint64_t arg, u
 	child_go(c, top, fn, arg, prio, fault_ep);
 }
 
-/* Destroy whatever the test made: its slots, then everything in the pool. */
+/* Destroy whatever the test made: its slots, then everything in the pool
+ * (a failure is the caller's: ktest_fail). */
 void env_reset(void)
 {
-	for (cptr_t s = first_slot; s < next_slot; s++)
-		cnode_delete(SLOT_CNODE, s);
-	cnode_revoke(SLOT_CNODE, pool);
+	cptr_t end = next_slot;
 	next_slot = first_slot;
 	next_va = TEST_VA_BASE;
+	for (cptr_t s = first_slot; s < end; s++)
+		CHECK_OK(cnode_delete(SLOT_CNODE, s));
+	CHECK_OK(cnode_revoke(SLOT_CNODE, pool));
+	CHECK_EQ(slot_info(pool).has_children, 0);
 }
 
 static cptr_t largest_untyped(void)
