@@ -131,7 +131,7 @@ static struct tcb *make_root_objects(void)
 	struct tcb *t = kva(balloc(TCB_SIZE_BITS));
 	root_vspace = kva(balloc(PAGE_TABLE_SIZE_BITS));
 	vspace_init_root(root_vspace);
-	asid_alloc(root_vspace, &root_asid);
+	root_asid = asid_take(root_vspace);
 	tcb_init(t);
 	struct cap cn = { .type = OBJ_CNODE, .rights = RIGHTS_ALL, .size_bits = ROOT_CNODE_BITS,
 		.guard_bits = CPTR_BITS - ROOT_CNODE_BITS, .obj = (uint64_t)root_cnode };

@@ -85,11 +85,25 @@ static void transfer(struct tcb *from, struct tcb *to, uint64_t badge, int grant
 	to->regs[A6] = badge;
 }
 
-/* `to` now owes `from` a reply. */
+/* No reply will come to c: a call wakes with E_OBJECT_DELETED, a fault
+ * (nobody will resume the thread) leaves it suspended. */
+static void no_reply_coming(struct tcb *c)
+{
+	if (c->faulting)
+		sched_block(c, TS_INACTIVE);
+	else
+		ipc_set_result(c, E_OBJECT_DELETED);
+}
+
+/* `to` now owes `from` a reply. A receiver owes one reply at a time: an
+ * earlier call it left unanswered (and did not save) is dropped, and its
+ * caller told so rather than left blocked for good. */
 static void set_caller(struct tcb *to, struct tcb *from)
 {
-	if (to->caller)
-		to->caller->replier = NULL;   /* an unanswered earlier call is dropped */
+	if (to->caller) {
+		to->caller->replier = NULL;
+		no_reply_coming(to->caller);
+	}
 	to->caller = from;
 	from->replier = to;
 	sched_block(from, TS_BLOCKED_REPLY);
@@ -208,10 +222,7 @@ void reply_cap_send(struct cte *slot)
 void reply_cap_finalize(struct tcb *c)
 {
 	c->reply_cap = NULL;
-	if (c->faulting)
-		sched_block(c, TS_INACTIVE);
-	else
-		ipc_set_result(c, E_OBJECT_DELETED);
+	no_reply_coming(c);
 }
 
 /* The caller stops waiting (deleted or suspended): the cap goes. */

@@ -203,12 +203,13 @@ extern uint64_t kernel_root[512];
 extern uint64_t ram_start, ram_end;   /* the RAM the kernel copies user data in */
 enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
 void vspace_init_root(uint64_t *root);
-enum err asid_alloc(uint64_t *root, uint64_t *asid_out);
+uint64_t asid_take(uint64_t *root);   /* after asid_available: cannot fail */
 enum err asid_available(uint64_t count);
 void vspace_finalize(struct cap *c);
 void vspace_unmap_cap(struct cap *c);
 uint64_t *vspace_walk(uint64_t *root, uint64_t va, int level);
 int vspace_check(void);
+int vspace_user_readable(struct tcb *t, uint64_t va, uint64_t len);
 int vspace_copy_from_user(struct tcb *t, void *dst, uint64_t src, uint64_t len);
 int vspace_copy(struct tcb *dt, uint64_t dst, struct tcb *st, uint64_t src, uint64_t len);
 

@@ -10,10 +10,16 @@
 
 enum { A0 = 10, A1, A2, A3, A4 };
 
-/* On every Call: what the caller lends this time, if anything. */
-enum err lease_attach(struct tcb *t, uint64_t info, int call)
+/* What a Call lends: read from the caller's IPC buffer and checked, before
+ * anything changes. */
+struct lease {
+	uint64_t base, len;
+	uint8_t rights;
+};
+
+static enum err lease_decode(const struct tcb *t, uint64_t info, int call, struct lease *l)
 {
-	t->lease_rights = 0;
+	*l = (struct lease){ 0, 0, 0 };
 	if (!(info & MSGINFO_LEASE))
 		return E_OK;
 	if (!call || !t->ipcbuf)
@@ -25,9 +31,21 @@ enum err lease_attach(struct tcb *t, uint64_t info, int call)
 		return E_RANGE;
 	if (base >= USER_TOP || len > USER_TOP - base)
 		return E_BAD_ADDRESS;
-	t->lease_base = base;
-	t->lease_len = len;
-	t->lease_rights = (uint8_t)rights;
+	*l = (struct lease){ base, len, (uint8_t)rights };
+	return E_OK;
+}
+
+/* On every Call: what the caller lends this time (nothing, if the message
+ * has no lease). A bad lease changes nothing. */
+enum err lease_attach(struct tcb *t, uint64_t info, int call)
+{
+	struct lease l;
+	enum err e = lease_decode(t, info, call, &l);
+	if (e)
+		return e;
+	t->lease_base = l.base;
+	t->lease_len = l.len;
+	t->lease_rights = l.rights;
 	return E_OK;
 }
 

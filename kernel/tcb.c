@@ -103,31 +103,52 @@ static enum err optional_cap(uint64_t cptr, int type, struct cte **out)
 	return cptr ? lookup_cap(cptr, type, out) : E_OK;
 }
 
-static enum err tcb_configure(struct tcb *t, uint64_t *mr)
-{
+/* A Configure, decoded: mr0 CSpace, mr1 VSpace, mr2 IPC-buffer frame,
+ * mr3 its address, mr4 fault endpoint; each may be 0 (none). */
+struct thread_config_args {
 	struct cte *cs, *vs, *buf, *ep;
+	uint64_t buf_vaddr;
+};
+
+static enum err configure_decode(const uint64_t *mr, struct thread_config_args *a)
+{
 	enum err e;
-	if ((e = optional_cap(mr[0], OBJ_CNODE, &cs)) || (e = optional_cap(mr[1], OBJ_VSPACE, &vs)) ||
-	    (e = optional_cap(mr[2], OBJ_FRAME, &buf)) || (e = optional_cap(mr[4], OBJ_ENDPOINT, &ep)))
+	if ((e = optional_cap(mr[0], OBJ_CNODE, &a->cs)) || (e = optional_cap(mr[1], OBJ_VSPACE, &a->vs)) ||
+	    (e = optional_cap(mr[2], OBJ_FRAME, &a->buf)) || (e = optional_cap(mr[4], OBJ_ENDPOINT, &a->ep)))
 		return e;
-	if (buf && (buf->cap.is_device || !(buf->cap.rights & RIGHT_WRITE)))
+	if (a->buf && (a->buf->cap.is_device || !(a->buf->cap.rights & RIGHT_WRITE)))
 		return E_NO_RIGHTS;
-	if (ep && !(ep->cap.rights & RIGHT_WRITE))
+	if (a->ep && !(a->ep->cap.rights & RIGHT_WRITE))
 		return E_NO_RIGHTS;
-	if (mr[2] && (mr[3] & MASK(12) || mr[3] >= USER_TOP))
+	if (a->buf && (mr[3] & MASK(12) || mr[3] >= USER_TOP))
 		return E_ALIGNMENT;
-	if (cs)
-		t->cspace = cs->cap;
+	a->buf_vaddr = a->buf ? mr[3] : 0;
+	return E_OK;
+}
+
+static void configure_perform(struct tcb *t, const struct thread_config_args *a)
+{
+	if (a->cs)
+		t->cspace = a->cs->cap;
 	else
 		memset(&t->cspace, 0, sizeof t->cspace);
-	if (!vs)
+	if (!a->vs)
 		cancel_ipc(t);
-	t->vspace = vs ? (uint64_t *)vs->cap.obj : NULL;
-	t->satp = vs ? satp_of(t->vspace, vs->cap.data) : 0;
-	t->ipcbuf = buf ? (struct ipc_buffer *)buf->cap.obj : NULL;
-	t->ipcbuf_vaddr = buf ? mr[3] : 0;
-	t->fault_ep = ep ? (struct endpoint *)ep->cap.obj : NULL;
-	t->fault_badge = ep ? ep->cap.data : 0;
+	t->vspace = a->vs ? (uint64_t *)a->vs->cap.obj : NULL;
+	t->satp = a->vs ? satp_of(t->vspace, a->vs->cap.data) : 0;
+	t->ipcbuf = a->buf ? (struct ipc_buffer *)a->buf->cap.obj : NULL;
+	t->ipcbuf_vaddr = a->buf_vaddr;
+	t->fault_ep = a->ep ? (struct endpoint *)a->ep->cap.obj : NULL;
+	t->fault_badge = a->ep ? a->ep->cap.data : 0;
+}
+
+static enum err tcb_configure(struct tcb *t, uint64_t *mr)
+{
+	struct thread_config_args a;
+	enum err e = configure_decode(mr, &a);
+	if (e)
+		return e;
+	configure_perform(t, &a);
 	return E_OK;
 }
 

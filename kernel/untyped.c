@@ -41,7 +41,8 @@ static struct cap make_cap(uint64_t type, uint64_t size_bits, uint64_t addr, int
 	return c;
 }
 
-/* Zero new memory and set up the object; cannot fail (ASIDs were counted). */
+/* Zero new memory and set up the object; cannot fail (decode counted the
+ * ASIDs a VSpace needs). */
 static void init_object(struct cap *c, unsigned bits)
 {
 	if (!c->is_device && c->type != OBJ_UNTYPED)   /* untyped: zeroed when used */
@@ -50,44 +51,65 @@ static void init_object(struct cap *c, unsigned bits)
 		tcb_init((struct tcb *)c->obj);
 	if (c->type == OBJ_VSPACE) {
 		vspace_init_root((uint64_t *)c->obj);
-		asid_alloc((uint64_t *)c->obj, &c->data);
+		c->data = asid_take((uint64_t *)c->obj);
 	}
+}
+
+/* A Retype, decoded: mr0 type, mr1 size, mr2 dest CNode, mr3 index, mr4 count. */
+struct retype {
+	uint64_t type, size_bits, count, start;
+	unsigned bits;
+	struct cte *dest;
+};
+
+static enum err retype_decode(const struct cte *ut, const uint64_t *mr, struct retype *r)
+{
+	struct cte *cn;
+	enum err e;
+	r->type = mr[0], r->size_bits = mr[1], r->count = mr[4];
+	uint64_t index = mr[3];
+	if (!(r->bits = object_bits(r->type, r->size_bits)))
+		return E_INVALID_ARGUMENT;
+	if (ut->cap.is_device && r->type != OBJ_FRAME && r->type != OBJ_LARGE_FRAME && r->type != OBJ_UNTYPED)
+		return E_INVALID_ARGUMENT;   /* kernel objects never live in device memory */
+	if (r->count < 1 || r->count > RETYPE_MAX_COUNT)
+		return E_RANGE;
+	if ((e = lookup_cap(mr[2], OBJ_CNODE, &cn)))
+		return e;
+	if (index >= BIT(cn->cap.size_bits) || r->count > BIT(cn->cap.size_bits) - index)
+		return E_RANGE;
+	r->dest = (struct cte *)cn->cap.obj + index;
+	for (uint64_t i = 0; i < r->count; i++)
+		if (r->dest[i].cap.type != OBJ_NONE)
+			return E_DELETE_FIRST;
+	uint64_t used = ut->child ? ut->cap.data : 0;
+	r->start = (used + BIT(r->bits) - 1) & ~MASK(r->bits);
+	if (r->bits > ut->cap.size_bits || r->start + (r->count << r->bits) > BIT(ut->cap.size_bits))
+		return E_NOT_ENOUGH_MEMORY;
+	if (r->type == OBJ_VSPACE && (e = asid_available(r->count)))
+		return e;
+	return E_OK;
+}
+
+static void retype_perform(struct cte *ut, const struct retype *r)
+{
+	for (uint64_t i = 0; i < r->count; i++) {
+		struct cap c = make_cap(r->type, r->size_bits, ut->cap.obj + r->start + (i << r->bits),
+					ut->cap.is_device);
+		init_object(&c, r->bits);
+		cte_insert(ut, &r->dest[i], &c);
+	}
+	ut->cap.data = r->start + (r->count << r->bits);
 }
 
 enum err untyped_invoke(struct cte *ut, uint64_t label, uint64_t *mr)
 {
-	uint64_t type = mr[0], size_bits = mr[1], index = mr[3], count = mr[4];
+	struct retype r;
 	if (label != UNTYPED_RETYPE)
 		return E_ILLEGAL_OPERATION;
-	unsigned bits = object_bits(type, size_bits);
-	if (!bits)
-		return E_INVALID_ARGUMENT;
-	if (ut->cap.is_device && type != OBJ_FRAME && type != OBJ_LARGE_FRAME && type != OBJ_UNTYPED)
-		return E_INVALID_ARGUMENT;   /* kernel objects never live in device memory */
-	if (count < 1 || count > RETYPE_MAX_COUNT)
-		return E_RANGE;
-	struct cte *cn, *dest;
-	enum err e = lookup_cap(mr[2], OBJ_CNODE, &cn);
+	enum err e = retype_decode(ut, mr, &r);
 	if (e)
 		return e;
-	if (index >= BIT(cn->cap.size_bits) || count > BIT(cn->cap.size_bits) - index)
-		return E_RANGE;
-	dest = (struct cte *)cn->cap.obj + index;
-	for (uint64_t i = 0; i < count; i++)
-		if (dest[i].cap.type != OBJ_NONE)
-			return E_DELETE_FIRST;
-	uint64_t used = ut->child ? ut->cap.data : 0;
-	uint64_t start = (used + BIT(bits) - 1) & ~MASK(bits);
-	if (bits > ut->cap.size_bits || start + (count << bits) > BIT(ut->cap.size_bits))
-		return E_NOT_ENOUGH_MEMORY;
-	if (type == OBJ_VSPACE && (e = asid_available(count)))
-		return e;
-
-	for (uint64_t i = 0; i < count; i++) {
-		struct cap c = make_cap(type, size_bits, ut->cap.obj + start + (i << bits), ut->cap.is_device);
-		init_object(&c, bits);
-		cte_insert(ut, &dest[i], &c);
-	}
-	ut->cap.data = start + (count << bits);
+	retype_perform(ut, &r);
 	return E_OK;
 }

@@ -39,17 +39,18 @@ enum err asid_available(uint64_t count)
 	return count <= asid_free ? E_OK : E_NOT_ENOUGH_MEMORY;
 }
 
-enum err asid_alloc(uint64_t *root, uint64_t *asid_out)
+/* A free ASID for root. Only after asid_available said there is one:
+ * running out here is a kernel bug, not a user's error. */
+uint64_t asid_take(uint64_t *root)
 {
 	for (uint64_t a = 1; a < ASID_COUNT; a++) {
 		if (!asid_table[a]) {
 			asid_table[a] = root;
 			asid_free--;
-			*asid_out = a;
-			return E_OK;
+			return a;
 		}
 	}
-	return E_NOT_ENOUGH_MEMORY;
+	panic("no free ASID after asid_available", __FILE__, __LINE__);
 }
 
 /* The PTE for va at `level` (2 = in the root), or NULL if a table above
@@ -109,8 +110,26 @@ static enum err lookup_vspace(uint64_t cptr, struct cap **vs)
 	return e;
 }
 
+/* A map, decoded: the entry to write and what goes in it, and what the
+ * cap will record. */
+struct mapping {
+	uint64_t *pte, value, asid, va;
+	int level;
+};
+
+/* Write the entry and record it in the cap; cannot fail. */
+static void map_perform(struct cap *c, const struct mapping *m)
+{
+	*m->pte = m->value;
+	if (c->type == OBJ_PAGE_TABLE)
+		c->size_bits = (uint8_t)m->level;
+	c->asid = m->asid;
+	c->data = m->va;
+	sfence_vma(m->va, m->asid);
+}
+
 /* A page table goes at the first level that has no table yet. */
-static enum err pt_map(struct cap *pt, uint64_t *mr)
+static enum err pt_map_decode(const struct cap *pt, const uint64_t *mr, struct mapping *m)
 {
 	struct cap *vs;
 	uint64_t va = mr[1];
@@ -129,14 +148,12 @@ static enum err pt_map(struct cap *pt, uint64_t *mr)
 	}
 	if (*pte & PTE_V)
 		return E_DELETE_FIRST;
-	*pte = (kpa((void *)pt->obj) >> 2) | PTE_V;
-	pt->asid = vs->data;
-	pt->size_bits = (uint8_t)level;
-	pt->data = va & ~MASK(12 + 9 * level);
+	*m = (struct mapping){ pte, (kpa((void *)pt->obj) >> 2) | PTE_V, vs->data, va & ~MASK(12 + 9 * level),
+			       level };
 	return E_OK;
 }
 
-static enum err frame_map(struct cap *f, uint64_t *mr)
+static enum err frame_map_decode(const struct cap *f, const uint64_t *mr, struct mapping *m)
 {
 	struct cap *vs;
 	uint64_t va = mr[1], rights = mr[2] & f->rights;
@@ -164,10 +181,17 @@ static enum err frame_map(struct cap *f, uint64_t *mr)
 		flags |= PTE_W;
 	if (rights & RIGHT_EXEC)
 		flags |= PTE_X;
-	*pte = (kpa((void *)f->obj) >> 2) | flags;
-	sfence_vma(va, vs->data);
-	f->asid = vs->data;
-	f->data = va;
+	*m = (struct mapping){ pte, (kpa((void *)f->obj) >> 2) | flags, vs->data, va, level };
+	return E_OK;
+}
+
+static enum err map(struct cap *c, const uint64_t *mr)
+{
+	struct mapping m;
+	enum err e = c->type == OBJ_PAGE_TABLE ? pt_map_decode(c, mr, &m) : frame_map_decode(c, mr, &m);
+	if (e)
+		return e;
+	map_perform(c, &m);
 	return E_OK;
 }
 
@@ -177,9 +201,9 @@ enum err vspace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t 
 	int is_pt = c->type == OBJ_PAGE_TABLE, is_frame = !is_pt && c->type != OBJ_VSPACE;
 	switch (label) {
 	case PAGE_TABLE_MAP:
-		return is_pt ? pt_map(c, mr) : E_ILLEGAL_OPERATION;
+		return is_pt ? map(c, mr) : E_ILLEGAL_OPERATION;
 	case FRAME_MAP:
-		return is_frame ? frame_map(c, mr) : E_ILLEGAL_OPERATION;
+		return is_frame ? map(c, mr) : E_ILLEGAL_OPERATION;
 	case PAGE_TABLE_UNMAP:
 	case FRAME_UNMAP:
 		if (is_pt != (label == PAGE_TABLE_UNMAP) || c->type == OBJ_VSPACE)
@@ -233,6 +257,11 @@ static int user_range_ok(struct tcb *t, uint64_t va, uint64_t len, uint64_t need
 		if (!user_ptr(t, va, need, &room))
 			return 0;
 	return 1;
+}
+
+int vspace_user_readable(struct tcb *t, uint64_t va, uint64_t len)
+{
+	return user_range_ok(t, va, len, PTE_R);
 }
 
 /* Copy from a thread's user memory through the kernel window, checking

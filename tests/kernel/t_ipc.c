@@ -260,6 +260,37 @@ TEST(caller_woken_when_server_dies)
 	CHECK_EQ(got[0], E_OBJECT_DELETED);
 }
 
+static void second_caller_fn(uint64_t ep)
+{
+	got[1] = sys_call(ep, MSGINFO(2, 0, 0), 0, 0, 0, 0).err;
+	done++;
+}
+
+/* A server owes one reply at a time: receiving a second Call before
+ * answering the first drops the first, whose caller learns it at once
+ * (E_OBJECT_DELETED) instead of waiting for good. */
+TEST(second_call_received_drops_the_unanswered_first)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0);
+	struct child a, b;
+	done = 0;
+	got[0] = got[1] = 99;
+	child_start(&a, caller_fn, ep, TEST_PRIO, 0);
+	child_start(&b, second_caller_fn, ep, TEST_PRIO, 0);
+	spin_yield(3);   /* both wait in Call */
+	struct sysret r = sys_recv(ep);
+	CHECK_EQ(MSGINFO_LABEL(r.info), 1);
+	r = sys_recv(ep);
+	CHECK_EQ(MSGINFO_LABEL(r.info), 2);
+	WAIT_FOR(done == 1);
+	CHECK_EQ(got[0], E_OBJECT_DELETED);
+	CHECK_EQ(got[1], 99);   /* still waiting for the reply we owe */
+	CHECK_OK(sys_reply(MSGINFO(0, 0, 0), 0, 0, 0, 0).err);
+	WAIT_FOR(done == 2);
+	CHECK_EQ(got[1], E_OK);
+	CHECK_EQ(self_check(), 0);
+}
+
 TEST(suspended_receiver_restarts_its_recv)
 {
 	cptr_t ep = make(OBJ_ENDPOINT, 0);

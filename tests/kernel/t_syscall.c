@@ -17,6 +17,16 @@ TEST(debug_write_bad_pointers)
 	CHECK_ERR(sys_debug_write(SLOT_SYSTEM, (void *)(USER_TOP - 2), 4), E_BAD_ADDRESS);       /* wraps out */
 }
 
+/* Text running off its page into the unmapped guard page after it: an
+ * error, and (checked whole first) none of it printed. */
+TEST(debug_write_across_into_unmapped_fails_whole)
+{
+	char *page = new_page(NULL);
+	for (int i = 0; i < 4096; i++)
+		page[i] = 'Q';
+	CHECK_ERR(sys_debug_write(SLOT_SYSTEM, page + 4096 - 200, 300), E_BAD_ADDRESS);
+}
+
 TEST(debug_write_needs_the_system_cap)
 {
 	CHECK_ERR(sys_debug_write(SLOT_TCB, "x", 1), E_INVALID_CAPABILITY);
