@@ -127,10 +127,43 @@ TEST(invoke_empty_slot_fails)
 	CHECK_ERR(INVOKE0(new_slot(), TCB_GET_STATE), E_EMPTY_SLOT);
 }
 
-TEST(invoke_unknown_label_fails)
+/* The labels each object answers; every other label is refused. */
+static int own_label(uint64_t type, uint64_t l)
 {
+	switch (type) {
+	case OBJ_UNTYPED: return l == UNTYPED_RETYPE;
+	case OBJ_TCB: return l >= TCB_CONFIGURE && l <= TCB_GET_STATE;
+	case OBJ_PAGE_TABLE: return l == PAGE_TABLE_MAP || l == PAGE_TABLE_UNMAP;
+	case OBJ_FRAME: return l >= FRAME_MAP && l <= FRAME_GET_ADDRESS;
+	case OBJ_TIMER: return l == TIMER_SET || l == TIMER_CANCEL;
+	case OBJ_SYSTEM: return l >= SYSTEM_POWER_OFF && l < INV_COUNT;
+	default: return 0;   /* a VSpace answers none: it is mapped into */
+	}
+}
+
+/* Every label sent to every kind of object: those of other objects get
+ * E_ILLEGAL_OPERATION and change nothing, so the kernel dispatches each
+ * label to its own object's code only. */
+TEST(invoke_other_objects_labels_fails)
+{
+	cptr_t objs[] = { make(OBJ_UNTYPED, 12), make(OBJ_TCB, 0), make(OBJ_PAGE_TABLE, 0), make(OBJ_FRAME, 0),
+			  make(OBJ_VSPACE, 0), make(OBJ_TIMER, 0), SLOT_SYSTEM };
+	for (unsigned o = 0; o < sizeof objs / sizeof objs[0]; o++) {
+		struct cnode_info before = slot_info(objs[o]);
+		for (uint64_t l = 0; l < INV_COUNT + 4; l++) {
+			if (own_label(before.type, l))
+				continue;
+			uint64_t args[6] = { 0 };
+			if (invoke(objs[o], l, 6, args, 0, 0) != E_ILLEGAL_OPERATION)
+				ktest_fail(__FILE__, __LINE__, "type %llu took label %llu", (unsigned long long)before.type,
+					   (unsigned long long)l);
+		}
+		struct cnode_info after = slot_info(objs[o]);
+		CHECK_EQ(after.type, before.type);
+		CHECK_EQ(after.data, before.data);
+		CHECK_EQ(after.has_children, before.has_children);
+	}
 	CHECK_ERR(INVOKE0(SLOT_CNODE, 999), E_ILLEGAL_OPERATION);
-	CHECK_ERR(INVOKE0(SLOT_TCB, UNTYPED_RETYPE), E_ILLEGAL_OPERATION);
 }
 
 /* A two-level CSpace: a child thread whose root CNode cap has a 48-bit
