@@ -111,7 +111,7 @@ static void debug_puts(struct tcb *t)
 		return set_error(t, e);
 	if (len > 4096)
 		return set_error(t, E_RANGE);
-	if (!vspace_user_readable(t, p, len))
+	if (len && !vspace_user_readable(t, p, len))
 		return set_error(t, E_BAD_ADDRESS);
 	while (len) {
 		uint64_t n = len < sizeof buf ? len : sizeof buf;

@@ -20,13 +20,14 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qemu_run  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))
-FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 ICOUNT = "-icount shift=0"
 TCG = "plain TCG"
 REFERENCE = {  # measured on this kind of machine and QEMU, from the issues, for scale
@@ -46,15 +47,14 @@ def figure(name, unit, values, how, **more):
 
 
 def run_guest(image="kernel-bench.elf"):
-    cmd = ["qemu-system-riscv64", "-machine", "virt", "-m", "128M", "-nographic", "-icount", "shift=0",
-           "-bios", FIRMWARE, "-kernel", os.path.join(BUILD, image)]
-    out = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         timeout=600).stdout.decode(errors="replace")
-    failed = re.search(r"^BENCH-FAILED .*", out, re.M)
-    if failed or "kbench: done" not in out:
-        sys.stderr.write(out[-3000:])
-        raise SystemExit(f"{image}: " + (failed.group(0) if failed else "the benchmark run did not finish"))
-    return parse(out)
+    """One bench image's figures, booted through qemu_run (own process
+    group, watchdog, verdict from panic text and exit status)."""
+    r = qemu_run.boot(image, args=["-icount", "shift=0"], timeout=600, quiet=120, expect="kbench: done", build=BUILD)
+    failed = re.search(r"^BENCH-FAILED .*", r.out, re.M)
+    if failed or not r.ok:
+        sys.stderr.write(r.out[-3000:])
+        raise SystemExit(f"{image}: " + (failed.group(0) if failed else r.why))
+    return parse(r.out)
 
 
 def parse(out):
@@ -231,7 +231,8 @@ def run_system(runs):
                 for name, v in fsbench(p, icount).items():
                     values.setdefault(name, []).append(v)
             finally:
-                p.terminate(force=True)
+                qemu_run.kill_group(p.pid)
+                p.close(force=True)
                 os.unlink(disk)
     boots = f"median of {runs} boots"
     one_mib = "one value: the aggregate over 1 MiB in 256 operations of 4 KiB"

@@ -14,7 +14,9 @@ import collections
 import os
 import re
 import subprocess
+import sys
 import tempfile
+import threading
 
 FIRMWARE = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 
@@ -34,6 +36,7 @@ def main():
     ap.add_argument("--function")
     ap.add_argument("--skip", type=int)
     ap.add_argument("--entries", type=int, help="entries of the function per round trip")
+    ap.add_argument("--timeout", type=float, default=100, help="seconds before QEMU is killed")
     args = ap.parse_args()
     kaddr, knames = symbols(os.path.join(args.build, args.image))
     uaddr, unames = symbols(os.path.join(args.build, args.user))
@@ -58,6 +61,9 @@ def main():
                           "-dfilter", "0x10000..0x100000,0xffffffc080200000..0xffffffc080400000",
                           "-bios", FIRMWARE, "-kernel", os.path.join(args.build, args.image)],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a watchdog: a QEMU that never gets there is killed, which ends the log
+    watchdog = threading.Timer(args.timeout, q.kill)
+    watchdog.start()
     seen, trace = 0, []
     pat = re.compile(r"Trace \d+: 0x[0-9a-f]+ \[[0-9a-f]+/([0-9a-f]+)/")
     with open(fifo) as log:
@@ -74,6 +80,10 @@ def main():
                 trace.append(pc)
     q.kill()
     q.wait()
+    watchdog.cancel()
+    if seen <= args.skip + args.entries:
+        sys.exit(f"profile: QEMU ended (or ran past {args.timeout} s) after {seen} entries of {args.function}, "
+                 f"before entry {args.skip + args.entries + 1}")
     counts = collections.OrderedDict()
     for pc in trace:
         n = name(pc)
