@@ -1,7 +1,9 @@
 /* The fuzz campaign task (./do.sh fuzz): the root task of kernel-fuzz.elf.
  * Its parameters come on the kernel command line (QEMU -append), found in
  * the device tree: "iterations=N seed=S". It prints progress lines and,
- * at the end, its counts, for tests/run_fuzz.py. */
+ * at the end, its counts and (on a coverage kernel) the kernel's coverage
+ * bitmap, then "fuzz: done", for tests/run_fuzz.py. A harness failure
+ * prints "fuzz: harness failure" and never "fuzz: done". */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +19,7 @@ void ktest_fail(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf("\nfuzz: done\n");
+	printf("\n");
 	fflush(stdout);
 	INVOKE0(SLOT_SYSTEM, SYSTEM_POWER_OFF);
 	exit(1);
@@ -68,6 +70,12 @@ int main(uint64_t arg)
 	uint64_t iterations = arg_value(args, "iterations=", 100000), seed = arg_value(args, "seed=", 1);
 	uint64_t threads = thread_count(), state = seed ? seed : 1, next_report = 0;
 	printf("fuzz: iterations %llu seed %llu\n", (unsigned long long)iterations, (unsigned long long)seed);
+	if (arg_value(args, "known=", 0)) {   /* the known holes, played straight: does the oracle see them? */
+		for (uint64_t k = 1; k <= 2; k++)
+			printf("fuzz: known hole %llu stale %llu\n", (unsigned long long)k,
+			       (unsigned long long)fuzz_known(k, &st));
+		iterations = 0;
+	}
 	while (st.calls < iterations) {
 		uint64_t left = iterations - st.calls;
 		fuzz_round(fuzz_rng(&state), left < ROUND_CALLS ? left : ROUND_CALLS, &st);
@@ -80,10 +88,17 @@ int main(uint64_t arg)
 	}
 	printf("fuzz: calls %llu rounds %llu invariant_failures %llu\n", (unsigned long long)st.calls,
 	       (unsigned long long)st.rounds, (unsigned long long)st.invariant_failures);
+	printf("fuzz: oracle probes %llu stale %llu first_stale_call %llu\n", (unsigned long long)st.probes,
+	       (unsigned long long)st.stale_mappings, (unsigned long long)st.first_stale_call);
+	printf("fuzz: coverage points %llu corpus %llu\n", (unsigned long long)st.coverage,
+	       (unsigned long long)st.corpus);
 	for (unsigned e = 0; e <= E_COUNT; e++)
 		if (st.errors[e])
-			printf("fuzz: error %s %llu\n", e < E_COUNT ? err_name(e) : "out-of-range",
+			printf("fuzz: error %s %llu\n", e < E_COUNT ? err_name(e) : "no code (fault)",
 			       (unsigned long long)st.errors[e]);
+	fflush(stdout);
+	if (st.coverage)
+		CHECK_OK(INVOKE(SLOT_SYSTEM, SYSTEM_COVERAGE, 1));   /* the bitmap, on the kernel console */
 	printf("fuzz: done\n");
 	fflush(stdout);
 	INVOKE0(SLOT_SYSTEM, SYSTEM_POWER_OFF);
