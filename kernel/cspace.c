@@ -236,10 +236,11 @@ int cspace_each_slot(void (*fn)(struct cte *slot, void *arg), void *arg)
 }
 
 /* Self-check of the derivation tree around every reachable slot: the
- * links agree both ways, and empty slots are out of the tree. */
+ * links agree both ways, empty slots are out of the tree, and what an
+ * untyped made lies in the part of it handed out. */
 static void cte_check_one(struct cte *x, void *bad)
 {
-	*(int *)bad += cte_check(x);
+	*(int *)bad += cte_check(x) + (x->cap.type == OBJ_UNTYPED ? untyped_check(x) : 0);
 }
 
 int cspace_check(void)

@@ -159,6 +159,7 @@ void cnode_finalize(struct cap *c);
 
 /* untyped.c */
 enum err untyped_invoke(struct cte *slot, uint64_t label, uint64_t *mr);
+int untyped_check(const struct cte *ut);
 
 /* tcb.c, sched.c */
 enum err tcb_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);

@@ -113,3 +113,38 @@ enum err untyped_invoke(struct cte *ut, uint64_t label, uint64_t *mr)
 	retype_perform(ut, &r);
 	return E_OK;
 }
+
+/* Self-check: every object made from this untyped lies inside it, below
+ * its watermark, and apart from the others, so nothing retyped later can
+ * overlap a live object. Retype allocates upwards and puts each new cap
+ * first among the untyped's children, and a dying cap's copies (same
+ * object) take its place: so along the children, objects go down in
+ * memory, each ending at or below the one before it starts. */
+static uint64_t cap_object_bytes(const struct cap *c)
+{
+	switch (c->type) {
+	case OBJ_UNTYPED: return BIT(c->size_bits);
+	case OBJ_CNODE: return BIT(c->size_bits + CTE_SIZE_BITS);
+	case OBJ_FRAME: case OBJ_LARGE_FRAME: return BIT(c->size_bits);
+	default: return BIT(object_bits(c->type, 0));
+	}
+}
+
+int untyped_check(const struct cte *ut)
+{
+	uint64_t base = ut->cap.obj, used = ut->cap.data, below = base + used;
+	const struct cap *last = NULL;
+	for (const struct cte *c = ut->child; c; c = c->next) {
+		uint64_t at = c->cap.obj, n = cap_object_bytes(&c->cap);
+		if (last && cap_same_object(last, &c->cap))
+			continue;
+		if (at < base || at + n > below || used > BIT(ut->cap.size_bits)) {
+			printk("self-check: object at %lx (type %d) lies beyond the watermark of untyped %lx"
+			       " or overlaps another of its objects\n", kpa((void *)at), c->cap.type, kpa((void *)base));
+			return 1;
+		}
+		below = at;
+		last = &c->cap;
+	}
+	return 0;
+}

@@ -1,9 +1,9 @@
 /* Runs every TEST() in link order and prints TAP-like lines for
  * tests/run_tests.py: first the plan (the count, then every name), then
  * "ok - name" or "not ok - name: why" for each. A test passes if it, the
- * reset after it (env_reset) and the kernel self-check after that reset
- * all succeed: the self-check then sees the kernel with all the test made
- * destroyed, where leftovers show. */
+ * kernel self-check on what it left, the reset after it (env_reset) and
+ * the self-check after that reset all succeed: the first sees the test's
+ * objects alive, the second after they died, where leftovers show. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +64,7 @@ int main(uint64_t arg)
 		printf("ktest: run %s\n", t->name);
 		child_failed = 0;
 		why[0] = 0;
-		int ok = guarded(t->fn) && !child_failed;
+		int ok = guarded(t->fn) && !child_failed && guarded(check_kernel);
 		int after = guarded(env_reset) && guarded(check_kernel);
 		if (ok && after) {
 			passed++;

@@ -133,3 +133,14 @@ TEST(revoke_with_children_in_use)
 	CHECK_EQ(slot_info(cn).type, OBJ_NONE);
 	CHECK_EQ(self_check(), 0);
 }
+
+/* The kernel's own check of what retype made (untyped_check): objects
+ * inside the untyped's used part, apart from each other. */
+TEST(self_check_sees_objects_apart)
+{
+	cptr_t ut = make(OBJ_UNTYPED, 14), s = new_slot();
+	new_slot(), new_slot();
+	CHECK_OK(untyped_retype(ut, OBJ_ENDPOINT, 0, SLOT_CNODE, s, 3));
+	CHECK_OK(untyped_retype(ut, OBJ_FRAME, 0, SLOT_CNODE, new_slot(), 1));
+	CHECK_EQ(self_check(), 0);
+}
