@@ -143,6 +143,8 @@ def coverage_report(r, folder):
     s = coverage.summary(files)
     out_dir = os.path.join(folder, "fuzz-coverage")
     coverage.annotate(files, out_dir)
+    with open(os.path.join(out_dir, "guest-output.txt"), "w") as f:   # to analyse again
+        f.write(r["out"])
     print(f"{'kernel file':16} {'lines':>13} {'%':>6} {'basic blocks':>13} {'%':>6}")
     for name, f in s["files"].items():
         print(f"{name:16} {f['lines_reached']:6}/{f['lines']:<6} {f['line_coverage']:6.1f} "
@@ -150,7 +152,7 @@ def coverage_report(r, folder):
     print(f"{'all':16} {s['lines_reached']:6}/{s['lines']:<6} {s['kernel_line_coverage']:6.1f} "
           f"{s['blocks_reached']:6}/{s['blocks']:<6} {s['kernel_block_coverage']:6.1f}")
     print("left out: " + ", ".join(list(coverage.EXCLUDED_FILES) + [f + "()" for f in coverage.EXCLUDED_FUNCTIONS])
-          + ", the power-off invocation")
+          + ", the power-off invocation, every line calling panic()")
     print(f"annotated sources ('+' reached, '-' not, 'x' left out): {out_dir}/")
     r["coverage"] = s
     r["kernel_line_coverage"] = s["kernel_line_coverage"]

@@ -31,8 +31,10 @@ EXCLUDED_FUNCTIONS = {
     "kernel_fault": "a trap in the kernel is a panic", "sbi_shutdown": "power-off ends the run",
     "plic_init": "boot only", "timer_start": "boot only",
 }
-# Source lines, by file, matched by their text: the power-off invocation.
-EXCLUDED_LINES = {"syscall.c": [r"case SYSTEM_POWER_OFF", r"power off\\n", r"sbi_shutdown\(\)"]}
+# Source lines matched by their text, by file ("*": any): the power-off
+# invocation, and every call of panic().
+EXCLUDED_LINES = {"syscall.c": [r"case SYSTEM_POWER_OFF", r"power off\\n", r"sbi_shutdown\(\)"],
+                  "*": [r"\bpanic\("]}
 
 LINE = re.compile(r"^(/\S+\.[chS]):(\d+)")
 FUNC = re.compile(r"^([0-9a-f]+) <([^>]+)>:$")
@@ -78,10 +80,7 @@ def reached_return_addresses(text):
 
 
 def excluded_line(path, line, source_cache):
-    name = os.path.basename(path)
-    pats = EXCLUDED_LINES.get(name)
-    if not pats:
-        return False
+    pats = EXCLUDED_LINES.get(os.path.basename(path), []) + EXCLUDED_LINES["*"]
     src = source_cache.setdefault(path, open(path, errors="replace").read().splitlines())
     return 0 < line <= len(src) and any(re.search(p, src[line - 1]) for p in pats)
 
