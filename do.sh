@@ -210,7 +210,8 @@ debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
 *)
 	echo "usage: $0 run [--disk FILE] | test | bench [--compare OLD.json] | profile [--image IMAGE]" >&2
 	echo "       $0 debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]" >&2
-	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] | fuzz --image [--count M] [--seed S]" >&2
+	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] [--coverage] | fuzz --known" >&2
+	echo "       $0 fuzz --image [--count M] [--seed S]" >&2
 	echo "       $0 fuzz --host [libFuzzer options]" >&2
 	exit 2
 	;;

@@ -24,7 +24,6 @@ static uint64_t cov_bits[COV_WORDS];
 static uint64_t cov_count;
 
 void __sanitizer_cov_trace_pc(void);
-enum err coverage_invoke(uint64_t *mr, uint64_t *nret);
 
 void __sanitizer_cov_trace_pc(void)
 {

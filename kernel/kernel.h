@@ -231,6 +231,7 @@ extern uint64_t fastpath_hits;   /* counted by fastpath.c, read by SYSTEM_FASTPA
 void syscall_handle(void);
 void fault_raise(struct tcb *t, uint64_t type, uint64_t addr, uint64_t cause);
 enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret);
+enum err coverage_invoke(uint64_t *mr, uint64_t *nret);   /* coverage.c: SYSTEM_COVERAGE */
 
 /* boot.c */
 void boot_root_task(uint64_t dtb_pa, struct platform *p);

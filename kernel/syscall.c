@@ -214,7 +214,8 @@ enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret)
 		mr[0] = fastpath_hits;
 		*nret = 1;
 		return E_OK;
-	case SYSTEM_COVERAGE: { enum err coverage_invoke(uint64_t *, uint64_t *); return coverage_invoke(mr, nret); }
+	case SYSTEM_COVERAGE:
+		return coverage_invoke(mr, nret);
 	case SYSTEM_THREAD_COUNT: {
 		uint64_t n = 0;
 		for (struct tcb *t = tcb_first(); t; t = t->all_next)

@@ -20,10 +20,11 @@ def fuzz_suite(res, host=True):
     with res.suite("fuzz-syscalls", SYSCALL_CHECKS) as s:
         a = run_fuzz.syscall_campaign(20000, 99, show=False)
         b = run_fuzz.syscall_campaign(20000, 99, show=False)
-        s.report(a["calls"] == 20000 and a["kernel_panics"] == 0 and a["invariant_failures"] == 0,
-                 "fuzz/syscalls-no-panic", str(a))
+        s.report(a["complete"] and a["calls"] == 20000 and a["kernel_panics"] == 0 and a["invariant_failures"] == 0,
+                 "fuzz/syscalls-no-panic", f"{a['why']}: {a}")
         same = all(a[k] == b[k] for k in ("calls", "rounds", "errors_by_code", "kernel_panics"))
-        s.report(same and a["calls"] == 20000 and bool(a["errors_by_code"]), "fuzz/same-seed-same-run",
+        s.report(same and a["complete"] and b["complete"] and a["calls"] == 20000 and bool(a["errors_by_code"]),
+                 "fuzz/same-seed-same-run",
                  f"{a} vs {b}")
     with res.suite("fuzz-images", IMAGE_CHECKS) as s:
         r = run_fuzz.image_campaign(200, 20261128, jobs=2, show=False)
