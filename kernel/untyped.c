@@ -119,23 +119,14 @@ enum err untyped_invoke(struct cte *ut, uint64_t label, uint64_t *mr)
  * overlap a live object. Retype allocates upwards and puts each new cap
  * first among the untyped's children, and a dying cap's copies (same
  * object) take its place: so along the children, objects go down in
- * memory, each ending at or below the one before it starts. */
-static uint64_t cap_object_bytes(const struct cap *c)
-{
-	switch (c->type) {
-	case OBJ_UNTYPED: return BIT(c->size_bits);
-	case OBJ_CNODE: return BIT(c->size_bits + CTE_SIZE_BITS);
-	case OBJ_FRAME: case OBJ_LARGE_FRAME: return BIT(c->size_bits);
-	default: return BIT(object_bits(c->type, 0));
-	}
-}
-
+ * memory, each ending at or below the one before it starts. object_bits
+ * gives each object's size from its cap's type and size_bits. */
 int untyped_check(const struct cte *ut)
 {
 	uint64_t base = ut->cap.obj, used = ut->cap.data, below = base + used;
 	const struct cap *last = NULL;
 	for (const struct cte *c = ut->child; c; c = c->next) {
-		uint64_t at = c->cap.obj, n = cap_object_bytes(&c->cap);
+		uint64_t at = c->cap.obj, n = BIT(object_bits(c->cap.type, c->cap.size_bits));
 		if (last && cap_same_object(last, &c->cap))
 			continue;
 		if (at < base || at + n > below || used > BIT(ut->cap.size_bits)) {

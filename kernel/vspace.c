@@ -78,6 +78,20 @@ void vspace_finalize(struct cap *c)
 	tcb_forget_object(kpa(root), PAGE_SIZE);
 }
 
+/* The entry a frame or page-table cap records, if the record still holds:
+ * its ASID names a live VSpace and the entry there leads to its object. */
+static uint64_t *recorded_pte(const struct cap *c)
+{
+	int is_pt = c->type == OBJ_PAGE_TABLE;
+	if (!c->asid || !asid_table[c->asid])
+		return NULL;
+	int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
+	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
+	if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) && pte_is_table(*pte) == is_pt)
+		return pte;
+	return NULL;
+}
+
 /* Remove the mapping a frame or page-table cap records, if it still holds.
  * A page table the cap records as mapped is cleared whatever became of its
  * VSpace: after a VSpace is deleted its tables keep their entries, and a
@@ -86,17 +100,12 @@ void vspace_finalize(struct cap *c)
  * and each table has one cap (cap_derive refuses copies) that says so. */
 void vspace_unmap_cap(struct cap *c)
 {
-	int is_pt = c->type == OBJ_PAGE_TABLE;
-	if (!c->asid)
-		return;
-	if (asid_table[c->asid]) {
-		int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
-		uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
-		if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) && pte_is_table(*pte) == is_pt)
-			*pte = 0;
+	uint64_t *pte = recorded_pte(c);
+	if (pte) {
+		*pte = 0;
 		sfence_vma(0, c->asid);
 	}
-	if (is_pt)
+	if (c->type == OBJ_PAGE_TABLE && c->asid)
 		memset((void *)c->obj, 0, PAGE_SIZE);
 	c->asid = 0;
 	c->data = 0;
@@ -309,10 +318,9 @@ int vspace_copy(struct tcb *dt, uint64_t dst, struct tcb *st, uint64_t src, uint
 static void mark_recorded(struct cte *slot, void *bad)
 {
 	struct cap *c = &slot->cap;
-	int is_pt = c->type == OBJ_PAGE_TABLE;
-	if (!is_pt && c->type != OBJ_FRAME && c->type != OBJ_LARGE_FRAME)
+	if (c->type != OBJ_PAGE_TABLE && c->type != OBJ_FRAME && c->type != OBJ_LARGE_FRAME)
 		return;
-	if (is_pt && !c->asid) {
+	if (c->type == OBJ_PAGE_TABLE && !c->asid) {
 		for (int i = 0; i < 512; i++)
 			if (((uint64_t *)c->obj)[i]) {
 				printk("self-check: unmapped page table %lx holds entries\n", kpa((void *)c->obj));
@@ -321,11 +329,8 @@ static void mark_recorded(struct cte *slot, void *bad)
 			}
 		return;
 	}
-	if (!c->asid || !asid_table[c->asid])
-		return;
-	int level = is_pt ? c->size_bits : (c->type == OBJ_LARGE_FRAME ? 1 : 0);
-	uint64_t *pte = vspace_walk(asid_table[c->asid], c->data, level);
-	if (pte && (*pte & PTE_V) && pte_pa(*pte) == kpa((void *)c->obj) && pte_is_table(*pte) == is_pt)
+	uint64_t *pte = recorded_pte(c);
+	if (pte)
 		*pte |= PTE_CHECKED;
 }
 
