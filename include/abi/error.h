@@ -33,6 +33,10 @@ enum err {
 	E_NAME_TOO_LONG,      /* a name longer than 255 bytes, or a path too long */
 	E_EXISTS,             /* the name is taken */
 	E_CORRUPT,            /* on-disk data failed a check */
+	E_INTERRUPTED,        /* the user pressed ^C (console, servers) */
+	E_RESTARTED,          /* the server died with the request in hand; its next
+	                         generation runs: ask again (servers) */
+	E_DOWN,               /* the service is left dead by the supervisor (servers) */
 	E_COUNT
 };
 
@@ -44,6 +48,7 @@ enum err {
 	"bad address", "priority", "object deleted", "would block", "in use", \
 	"no mapping", "no such file", "timeout", "i/o error", "not a directory", \
 	"is a directory", "directory not empty", "no space", "read-only", "name too long", \
-	"already exists", "corrupt file system"
+	"already exists", "corrupt file system", "interrupted", \
+	"server restarted", "service down"
 
 #endif

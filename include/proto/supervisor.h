@@ -1,30 +1,57 @@
-/* The supervisor's protocol (servers/init): the task list, kill, run and
- * power-off for the shell, exit for every task. Every task holds a cap to
- * the supervisor badged with its task id, but only tasks whose description
- * says `calls = supervisor` may use more than SUP_EXIT. Faults of every
- * task arrive at the same endpoint, with FAULT_BADGE set in the badge. */
+/* The supervisor's protocol (servers/init): the task list, kill, restart,
+ * run, fault injection and power-off for the shell; exit, heartbeat
+ * answers and reports of bad replies for every task. Every task holds a
+ * cap to the supervisor badged with its task id, but only tasks whose
+ * description says `calls = supervisor` may use the shell's part. Faults
+ * of every task arrive at the same endpoint, with FAULT_BADGE set in the
+ * badge. The supervisor never waits on a task it supervises: it answers
+ * at once or later through a saved reply cap, and prints through the
+ * kernel console, not the console server. */
 #ifndef PROTO_SUPERVISOR_H
 #define PROTO_SUPERVISOR_H
 
 enum supervisor_label {
 	SUP_TASK_INFO = 1,   /* mr0 index -> mr0 state (task_state), mr1 priority,
-	                        mr2 restarts, mr3 pages, mr4..5 name; E_RANGE at the end */
+	                        mr2 restarts, mr3 pages, mr4..5 name, mr6 generation
+	                        (1 for the first instance), mr7 last failure
+	                        (task_failure), mr8 its time (ms since boot);
+	                        E_RANGE past the end */
 	SUP_KILL,            /* mr0..1 name -> E_NOT_FOUND if no such task */
 	SUP_POWER_OFF,
-	SUP_RUN,             /* mr0..1 name of a boot-image program that is not in
-	                        the description: started with no capabilities but mm
+	SUP_RUN,             /* mr0..1 name of a boot-image program: a described
+	                        task with start = no, or a program outside the
+	                        description, started with no capabilities but mm
 	                        and this one -> mr0 how it ended (task_state),
 	                        mr1 exit status or fault type, when it ends */
 	SUP_EXIT,            /* mr0 status: the calling task ends (any task may) */
 	SUP_AUDIT,           /* the capability matrix: every task's CSpace checked
 	                        against its description, printed on the console
 	                        -> mr0 breaches found */
-	SUP_INJECT,          /* mr0..1 name: fault injection. The task is made to jump
-	                        to address 0, so it faults as a bug would; a described
-	                        task is then restarted (at most MAX_RESTARTS times) */
+	SUP_INJECT,          /* mr0..1 name, mr2 fault type (fault_type in
+	                        faultinj.h), mr3 count, mr4 seed: inject count faults
+	                        of one type -> mr0 faults injected, mr1 address of the
+	                        last, mr2 its old bits, mr3 its new bits */
+	SUP_RESTART,         /* mr0..1 name: kill a described task and start it again */
+	SUP_ALIVE,           /* sent (not called) by a task in answer to a heartbeat */
+	SUP_REPORT,          /* mr0 service number, mr1 what was wrong (enum err
+	                        seen): a client says a server it may call gave a
+	                        reply that cannot be right; the server is restarted */
+	SUP_INTERRUPT,       /* from the console server: the user pressed ^C. The
+	                        program a SUP_RUN started is killed, and the shell's
+	                        notification gets SUP_INTERRUPT_BADGE */
 };
 
 enum task_state { TASK_RUNNING = 1, TASK_DEAD, TASK_KILLED, TASK_EXITED,
-                  TASK_IDLE };   /* described with start = no, not run yet */
+                  TASK_IDLE,      /* described with start = no, not run yet */
+                  TASK_WAITING,   /* died; its restart waits out a back-off */
+                  TASK_DOWN };    /* failed too often: left dead */
+
+/* Why an instance ended, as SUP_TASK_INFO reports it. */
+enum task_failure { FAIL_NONE, FAIL_CRASH, FAIL_HANG, FAIL_BAD_REPLY, FAIL_EXIT, FAIL_KILLED };
+
+/* Bits the supervisor signals on a task's notification (TSLOT_NOTIFICATION):
+ * a heartbeat the task answers with SUP_ALIVE, and ^C for the shell. */
+#define SUP_HEARTBEAT_BADGE (1ULL << 62)
+#define SUP_INTERRUPT_BADGE (1ULL << 61)
 
 #endif
