@@ -3,6 +3,7 @@
 #include "task.h"
 #include "../include/proto/mm.h"
 #include "../include/proto/supervisor.h"
+#include "../include/proto/faultinj.h"
 
 void pack_name(const char *s, uint64_t w[2])
 {
@@ -36,9 +37,9 @@ enum err mm_stat(uint64_t id, uint64_t res[4])
 	return call(task.mm, MM_STAT, 1, &id, res, 4);
 }
 
-enum err sup_task_info(uint64_t index, uint64_t res[6])
+enum err sup_task_info(uint64_t index, uint64_t res[9])
 {
-	return call(task.supervisor, SUP_TASK_INFO, 1, &index, res, 6);
+	return call(task.supervisor, SUP_TASK_INFO, 1, &index, res, 9);
 }
 
 enum err sup_kill(const char *name)
@@ -60,9 +61,16 @@ enum err sup_run(const char *name, uint64_t *how, uint64_t *status)
 
 enum err sup_inject(const char *name)
 {
+	uint64_t w[5] = { 0, 0, FT_CRASH, 1, 0 };
+	pack_name(name, w);
+	return invoke(task.supervisor, SUP_INJECT, 5, w, 0, 0);
+}
+
+enum err sup_restart(const char *name)
+{
 	uint64_t w[2];
 	pack_name(name, w);
-	return invoke(task.supervisor, SUP_INJECT, 2, w, 0, 0);
+	return invoke(task.supervisor, SUP_RESTART, 2, w, 0, 0);
 }
 
 enum err sup_audit(uint64_t *breaches)

@@ -31,12 +31,15 @@ enum err sleep_ms(uint64_t ms);
 /* Client wrappers for mm and the supervisor (include/proto/). Names are at
  * most 15 characters. */
 enum err mm_stat(uint64_t id, uint64_t res[4]);
-enum err sup_task_info(uint64_t index, uint64_t res[6]);
+enum err sup_task_info(uint64_t index, uint64_t res[9]);   /* as SUP_TASK_INFO's mr0..8 */
 enum err sup_kill(const char *name);
 enum err sup_run(const char *name, uint64_t *how, uint64_t *status);
 enum err sup_power_off(void);
-enum err sup_inject(const char *name);
+enum err sup_inject(const char *name);    /* one crash (FT_CRASH) */
+enum err sup_restart(const char *name);
 enum err sup_audit(uint64_t *breaches);
+/* heartbeat.c: answer a heartbeat (a Recv woke with SUP_HEARTBEAT_BADGE). */
+void heartbeat_answer(void);
 void pack_name(const char *s, uint64_t w[2]);
 void unpack_name(const uint64_t w[2], char out[16]);
 

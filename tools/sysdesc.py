@@ -14,8 +14,15 @@ import sys
 
 BUILTIN_SERVICES = {"supervisor": 0, "console": 1, "fs": 2, "blk": 3}
 FIRST_USER_SERVICE = 4
+# The supervisor's restart policy: more than `failures` failures within
+# `window` ms leave a task dead. The default lets a task that serves
+# between failures fail 10 times a minute and still be restarted.
+DEFAULT_FAILURES = 10
+DEFAULT_WINDOW = 60000
+MAX_FAILURES = 32   # the supervisor keeps this many failure times per task
 SERVICE_COUNT = 16
-KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start"}
+KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start",
+        "heartbeat", "failures", "window"}
 
 
 def fail(path, line, msg):
@@ -39,7 +46,8 @@ def parse(path):
                         fail(path, n, f"task '{section}' described twice")
                     cur = {"name": section, "line": n, "priority": 100, "quota": 256, "stack": 8,
                            "devices": [], "irqs": [], "serves": None, "calls": [], "timer": False,
-                           "dma": False, "start": True}
+                           "dma": False, "start": True,
+                           "heartbeat": 0, "failures": DEFAULT_FAILURES, "window": DEFAULT_WINDOW}
                     tasks.append(cur)
                 continue
             m = re.fullmatch(r"([a-z]+)\s*=\s*(.*)", line)
@@ -54,7 +62,7 @@ def parse(path):
             if key not in KEYS:
                 fail(path, n, f"unknown key '{key}'")
             try:
-                if key in ("priority", "quota", "stack"):
+                if key in ("priority", "quota", "stack", "heartbeat", "failures", "window"):
                     cur[key] = int(val, 0)
                 elif key == "devices":   # list keys may be given on several lines
                     cur[key] += [tuple(int(x, 0) for x in d.split(":")) for d in val.split()]
@@ -86,6 +94,12 @@ def check(path, tasks):
             fail(path, where, "quota must be 16..65536 pages")
         if not 1 <= t["stack"] <= 256:
             fail(path, where, "stack must be 1..256 pages")
+        if t["heartbeat"] and not 10 <= t["heartbeat"] <= 60000:
+            fail(path, where, "heartbeat must be 10..60000 ms (or absent)")
+        if not 1 <= t["failures"] <= MAX_FAILURES:
+            fail(path, where, f"failures must be 1..{MAX_FAILURES}")
+        if not 100 <= t["window"] <= 3600000:
+            fail(path, where, "window must be 100..3600000 ms")
         if t["serves"] and not t["start"]:
             fail(path, where, "a task that serves must start with the system")
         if len(t["irqs"]) > 8 or len(t["devices"]) > 8:
@@ -143,7 +157,9 @@ def write_table(tasks, extra, out_c, out_h):
                     f'.nirqs = {len(t["irqs"])}, .irqs = {{ {irqs} }},\n'
                     f'\t  .serves = {nums[t["serves"]] if t["serves"] else -1}, .calls = {callmask:#x}, '
                     f'.calls_supervisor = {int(calls_sup)}, .timer = {int(t["timer"])}, .dma = {int(t["dma"])}, '
-                    f'.start = {int(t["start"])} }},\n')
+                    f'.start = {int(t["start"])},\n'
+                    f'\t  .heartbeat_ms = {t["heartbeat"]}, .failures = {t["failures"]}, '
+                    f'.window_ms = {t["window"]} }},\n')
         c.write("};\n")
         c.write(f"const unsigned system_task_count = {len(tasks)};\n")
 

@@ -58,7 +58,7 @@ static int breach(const struct stask *s, uint64_t slot, const struct cap_info *c
 	case OBJ_SYSTEM: return R_POWER;
 	case OBJ_ENDPOINT: return endpoint_allowed(s, c->paddr, slot) ? -1 : R_ENDPOINT;
 	case OBJ_NOTIFICATION:
-		return d && (d->nirqs || d->timer) && c->paddr == paddr_at(s->cnode, TSLOT_NOTIFICATION) ? -1 : R_IRQ;
+		return d && (d->nirqs || d->timer || d->heartbeat_ms) && c->paddr == paddr_at(s->cnode, TSLOT_NOTIFICATION) ? -1 : R_IRQ;
 	case OBJ_TIMER: return d && d->timer && slot == TSLOT_TIMER ? -1 : R_IRQ;
 	case OBJ_REPLY: return -1;   /* a caller's right to an answer */
 	default: return R_MEMORY;

@@ -1,6 +1,8 @@
 /* Building the system from the description: each task is spawned by mm,
  * then given exactly the objects, devices, IRQs and service endpoints its
- * entry names; only then do they all start. */
+ * entry names; only then do they all start. Service endpoints are made
+ * once, from the supervisor's own memory, and handed to each instance of
+ * their server; everything else is per instance, from the task's memory. */
 #include "init.h"
 
 struct stask stasks[MAX_STASKS];
@@ -41,6 +43,27 @@ static enum err new_object(struct stask *s, uint64_t type, uint64_t slot, cptr_t
 	return INVOKE(task.mm, MM_NEW_OBJECT, s->id, type, slot);
 }
 
+/* An object made from our own memory (mm's task MM_SUPERVISOR_BADGE is
+ * us): it lives as long as we keep it, whatever happens to the tasks. */
+enum err own_object(uint64_t type, cptr_t *slot)
+{
+	cptr_t copy = slot_alloc();
+	*slot = slot_alloc();
+	__ipcbuf->recv_cnode = TSLOT_CNODE;
+	__ipcbuf->recv_index = copy;
+	enum err e = INVOKE(task.mm, MM_NEW_OBJECT, MM_SUPERVISOR_BADGE, type, *slot);
+	cnode_delete(TSLOT_CNODE, copy);   /* one cap is enough */
+	slot_free(copy);
+	return e;
+}
+
+/* A cap to the task's notification with `badge`, for us to signal. */
+static enum err badged_ntfn(struct stask *s, uint64_t badge, cptr_t *out)
+{
+	*out = slot_alloc();
+	return cnode_mint(TSLOT_CNODE, *out, TSLOT_CNODE, s->ntfn, RIGHT_WRITE, badge);
+}
+
 static enum err give_irqs(struct stask *s, const struct task_desc *d)
 {
 	for (unsigned k = 0; k < d->nirqs; k++) {
@@ -58,17 +81,27 @@ static enum err give_irqs(struct stask *s, const struct task_desc *d)
 	return E_OK;
 }
 
+/* Its notification, bound to its thread if it serves with IRQs or must
+ * answer heartbeats (so its Recv on TSLOT_SERVICE also wakes for them). */
+static enum err give_notification(struct stask *s, const struct task_desc *d)
+{
+	enum err e;
+	if (!d->nirqs && !d->timer && !d->heartbeat_ms)
+		return E_OK;
+	if ((e = new_object(s, OBJ_NOTIFICATION, TSLOT_NOTIFICATION, &s->ntfn)))
+		return e;
+	if (((d->nirqs && d->serves >= 0) || d->heartbeat_ms) && (e = INVOKE(s->tcb, TCB_BIND_NOTIFICATION, s->ntfn)))
+		return e;
+	return d->heartbeat_ms ? badged_ntfn(s, SUP_HEARTBEAT_BADGE, &s->beat) : E_OK;
+}
+
 static enum err equip(struct stask *s, const struct task_desc *d)
 {
 	enum err e;
 	cptr_t timer;
-	if (d->serves >= 0 && (e = new_object(s, OBJ_ENDPOINT, TSLOT_SERVICE, &s->service)))
+	if (d->serves >= 0 && (e = cnode_copy(s->cnode, TSLOT_SERVICE, TSLOT_CNODE, s->service, RIGHTS_ALL)))
 		return e;
-	if ((d->nirqs || d->timer) && (e = new_object(s, OBJ_NOTIFICATION, TSLOT_NOTIFICATION, &s->ntfn)))
-		return e;
-	if (d->nirqs && d->serves >= 0 && (e = INVOKE(s->tcb, TCB_BIND_NOTIFICATION, s->ntfn)))
-		return e;
-	if ((e = give_irqs(s, d)))
+	if ((e = give_notification(s, d)) || (e = give_irqs(s, d)))
 		return e;
 	uint64_t va = TASK_DEVICE_BASE;
 	for (unsigned i = 0; i < d->ndevices; i++) {
@@ -85,7 +118,7 @@ static enum err equip(struct stask *s, const struct task_desc *d)
 	return E_OK;
 }
 
-static struct stask *server_of(int svc)
+struct stask *server_of(int svc)
 {
 	for (unsigned i = 0; i < nstasks; i++)
 		if (stasks[i].desc && stasks[i].desc->serves == svc)
@@ -93,16 +126,15 @@ static struct stask *server_of(int svc)
 	return NULL;
 }
 
-/* Endpoints of the services each task may call, badged with its id
- * (only service `only`, if it is not -1). */
-static enum err connect(struct stask *s, int only)
+/* Endpoints of the services the task may call, badged with its id. The
+ * endpoints are ours and outlive every instance of their servers, so a
+ * client is connected once per instance of its own. */
+static enum err connect(struct stask *s)
 {
 	for (int svc = 0; svc < SVC_COUNT; svc++) {
 		struct stask *server = server_of(svc);
-		if (!(s->desc->calls & (1u << svc)) || !server || server->state != TASK_RUNNING ||
-		    (only >= 0 && svc != only))
+		if (!(s->desc->calls & (1u << svc)) || !server || !server->service)
 			continue;
-		cnode_delete(s->cnode, TSLOT_SVC(svc));   /* a cap to a dead server's endpoint */
 		enum err e = cnode_mint(s->cnode, TSLOT_SVC(svc), TSLOT_CNODE, server->service,
 					RIGHT_WRITE | RIGHT_GRANT, s->id);
 		if (e)
@@ -111,46 +143,26 @@ static enum err connect(struct stask *s, int only)
 	return E_OK;
 }
 
-/* Our own console, to report on the others. */
-static void connect_console(void)
-{
-	struct stask *console = server_of(SVC_CONSOLE);
-	if (!console || console->state != TASK_RUNNING)
-		return;
-	if (!task.console)
-		task.console = slot_alloc();
-	cnode_delete(TSLOT_CNODE, task.console);
-	if (cnode_mint(TSLOT_CNODE, task.console, TSLOT_CNODE, console->service, RIGHT_WRITE, MM_SUPERVISOR_BADGE))
-		task.console = 0;
-}
-
-/* A described task that died starts again from its pristine image, and
- * everyone who may call it gets a fresh cap to its new endpoint. */
-enum err restart_task(struct stask *s)
-{
-	s->restarts++;
-	return start_described(s);
-}
-
-/* A described task (again): built, equipped, connected, resumed. */
-enum err start_described(struct stask *s)
+/* A new instance of a described task: built, equipped, connected; not
+ * yet resumed. */
+static enum err instantiate(struct stask *s)
 {
 	const struct task_desc *d = s->desc;
 	enum err e;
 	s->state = TASK_RUNNING;
-	s->service = s->ntfn = 0;
-	if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d)) ||
-	    (e = connect(s, -1))) {
-		s->state = TASK_DEAD;
+	s->generation++;
+	s->started_ms = now_ms();
+	if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d)) || (e = connect(s)))
 		return e;
-	}
-	for (unsigned i = 0; i < nstasks && d->serves >= 0; i++)
-		if (&stasks[i] != s && stasks[i].desc && stasks[i].state == TASK_RUNNING &&
-		    (e = connect(&stasks[i], d->serves)))
-			return e;
-	if (d->serves == SVC_CONSOLE)
-		connect_console();
-	return tcb_resume(s->tcb);
+	heartbeat_start(s);
+	return E_OK;
+}
+
+/* A described task (again), from its pristine image. */
+enum err start_described(struct stask *s)
+{
+	enum err e = instantiate(s);
+	return e ? e : tcb_resume(s->tcb);
 }
 
 enum err build_system(void)
@@ -162,22 +174,43 @@ enum err build_system(void)
 		strncpy(s->name, d->name, 15);
 		s->desc = d;
 		s->prio = d->priority;
-		s->state = d->start ? TASK_RUNNING : TASK_IDLE;
-		if (!d->start)
-			continue;
-		if ((e = start_task(s, d->program, d->quota, d->stack, d->dma)) || (e = equip(s, d))) {
-			printf("init: cannot start %s: %s\n", d->name, err_name(e));
+		s->state = TASK_IDLE;
+		if (d->serves >= 0 && (e = own_object(OBJ_ENDPOINT, &s->service)))
 			return e;
-		}
 	}
 	for (unsigned i = 0; i < nstasks; i++)
-		if (stasks[i].state == TASK_RUNNING && (e = connect(&stasks[i], -1)))
+		if (stasks[i].desc->start && (e = instantiate(&stasks[i]))) {
+			printf("init: cannot start %s: %s\n", stasks[i].name, err_name(e));
 			return e;
-	connect_console();
+		}
 	for (unsigned i = 0; i < nstasks; i++)
 		if (stasks[i].state == TASK_RUNNING && (e = tcb_resume(stasks[i].tcb)))
 			return e;
 	return E_OK;
+}
+
+/* A task ends: mm frees its memory, whoever ran it learns how. */
+void end_task(struct stask *s, int how, uint64_t status)
+{
+	if (s->id)
+		INVOKE(task.mm, MM_KILL, s->id);
+	s->id = 0;
+	s->state = how;
+	s->status = status;
+	/* its caps here went with its memory; the slots are free again */
+	cptr_t *mine[] = { &s->tcb, &s->cnode, &s->ntfn, &s->beat };
+	for (unsigned i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+		if (*mine[i]) {
+			cnode_delete(TSLOT_CNODE, *mine[i]);
+			slot_free(*mine[i]);
+		}
+		*mine[i] = 0;
+	}
+	if (s->waiter) {
+		sys_send(s->waiter, MSGINFO(0, 0, 2), (uint64_t)how, status, 0, 0);
+		slot_free(s->waiter);
+		s->waiter = 0;
+	}
 }
 
 struct stask *stask_by_id(uint64_t id)

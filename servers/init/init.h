@@ -1,5 +1,8 @@
 /* The supervisor: builds the system from its description (build.c), then
- * watches it and answers the shell (main.c). */
+ * watches it and answers the shell (main.c). A task that fails goes
+ * through the restart policy (policy.c); init's own timer (clock.c) wakes
+ * it for back-offs and heartbeats (heartbeat.c); the clients of a service
+ * left dead are answered E_DOWN (down.c). */
 #ifndef INIT_INIT_H
 #define INIT_INIT_H
 
@@ -11,6 +14,7 @@
 #include "../../include/proto/supervisor.h"
 
 #define MAX_STASKS 32
+#define FAIL_HISTORY 33   /* one more than the largest `failures` sysdesc.py allows */
 
 struct stask {
 	char name[16];
@@ -18,19 +22,60 @@ struct stask {
 	uint64_t id;                    /* mm's task id */
 	uint64_t prio, restarts, status;
 	int state;                      /* enum task_state */
-	cptr_t tcb, cnode, service, ntfn;
+	int by_run;                     /* this instance was started by SUP_RUN */
+	cptr_t tcb, cnode, ntfn;
+	cptr_t service;                 /* ours, from our memory: outlives instances */
+	cptr_t beat;                    /* its notification, badged SUP_HEARTBEAT_BADGE */
 	cptr_t waiter;                  /* saved reply cap of a SUP_RUN caller */
+	uint64_t generation;            /* 1 for the first instance */
+	uint64_t started_ms;
+	int failure;                    /* enum task_failure of the last end */
+	uint64_t failed_ms;             /* when, ms since boot */
+	uint64_t fail_times[FAIL_HISTORY];   /* a ring of failure times */
+	unsigned nfails, streak;        /* failures recorded; short-lived ones in a row */
+	uint64_t restart_ms;            /* TASK_WAITING: when the back-off ends */
+	uint64_t next_beat_ms, answered_ms;
+	unsigned unanswered;            /* heartbeats sent since the last SUP_ALIVE */
 };
 extern struct stask stasks[MAX_STASKS];
 extern unsigned nstasks;
 
+/* build.c */
 enum err build_system(void);
-enum err restart_task(struct stask *s);
 enum err start_described(struct stask *s);
-uint64_t audit_all(void);
-#define MAX_RESTARTS 3   /* a task that keeps dying is left dead */
 enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack, int dma);
 struct stask *stask_by_id(uint64_t id);
 struct stask *stask_by_name(const char *name);
+struct stask *server_of(int svc);
+void end_task(struct stask *s, int how, uint64_t status);
+enum err own_object(uint64_t type, cptr_t *slot);   /* made from our memory */
+
+/* policy.c: what happens when a task fails */
+void task_failed(struct stask *s, int failure);
+enum err restart_now(struct stask *s);
+void policy_tick(uint64_t now);
+uint64_t policy_next(void);
+
+/* heartbeat.c */
+void heartbeat_start(struct stask *s);
+void heartbeat_alive(struct stask *s);
+void heartbeat_tick(uint64_t now);
+uint64_t heartbeat_next(void);
+
+/* down.c */
+#define DOWN_POLL_MS 20   /* callers of a service left dead wait at most this long */
+void down_answer(void);
+int down_any(void);
+
+/* clock.c: init's own timer, on the notification bound to its thread */
+enum err clock_init(void);
+uint64_t now_ms(void);
+void clock_arm(uint64_t when_ms);
+#define NEVER (~0ULL)
+
+/* inject.c */
+enum err inject_faults(struct stask *t, const uint64_t *mr, uint64_t res[4]);
+
+uint64_t audit_all(void);
 
 #endif

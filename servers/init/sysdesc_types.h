@@ -17,6 +17,8 @@ struct task_desc {
 	int calls_supervisor;    /* may use the supervisor's protocol beyond SUP_EXIT */
 	int timer, dma;
 	int start;               /* 0: only `run NAME` starts it (start = no) */
+	unsigned heartbeat_ms;   /* 0: no heartbeats */
+	unsigned failures, window_ms;   /* more failures than this within the window: left dead */
 };
 
 extern const struct task_desc system_tasks[];

@@ -50,15 +50,25 @@ static const char *state_name(uint64_t s)
 	case TASK_KILLED: return "killed";
 	case TASK_EXITED: return "exited";
 	case TASK_IDLE: return "idle";
+	case TASK_WAITING: return "waiting";
+	case TASK_DOWN: return "down";
 	default: return "?";
 	}
 }
 
+static const char *failure_name(uint64_t f)
+{
+	static const char *const names[] = { "-", "crash", "hang", "bad-reply", "exit", "killed" };
+	return f < sizeof names / sizeof names[0] ? names[f] : "?";
+}
+
+/* Every task; GEN is the instance (1: the first), LAST the way the
+ * last one ended and when (ms since boot). */
 static int cmd_ps(int argc, char **argv)
 {
 	(void)argc, (void)argv;
-	uint64_t r[6];
-	printf("%-15s %-8s %5s %6s %8s\n", "NAME", "STATE", "PRIO", "PAGES", "RESTARTS");
+	uint64_t r[9];
+	printf("%-15s %-8s %5s %6s %8s %4s %s\n", "NAME", "STATE", "PRIO", "PAGES", "RESTARTS", "GEN", "LAST");
 	for (uint64_t i = 0;; i++) {
 		enum err e = sup_task_info(i, r);
 		if (e == E_RANGE)
@@ -67,10 +77,14 @@ static int cmd_ps(int argc, char **argv)
 			printf("ps: %s\n", err_name(e));
 			return 1;
 		}
-		char name[16];
+		char name[16], last[40];
 		unpack_name(&r[4], name);
-		printf("%-15s %-8s %5llu %6llu %8llu\n", name, state_name(r[0]), (unsigned long long)r[1],
-		       (unsigned long long)r[3], (unsigned long long)r[2]);
+		if (r[7])
+			snprintf(last, sizeof last, "%s@%llums", failure_name(r[7]), (unsigned long long)r[8]);
+		else
+			snprintf(last, sizeof last, "-");
+		printf("%-15s %-8s %5llu %6llu %8llu %4llu %s\n", name, state_name(r[0]), (unsigned long long)r[1],
+		       (unsigned long long)r[3], (unsigned long long)r[2], (unsigned long long)r[6], last);
 	}
 }
 
@@ -172,6 +186,7 @@ static int task_command(int argc, char **argv, enum err (*op)(const char *))
 
 static int cmd_kill(int argc, char **argv) { return task_command(argc, argv, sup_kill); }
 static int cmd_inject(int argc, char **argv) { return task_command(argc, argv, sup_inject); }
+static int cmd_restart(int argc, char **argv) { return task_command(argc, argv, sup_restart); }
 
 int parse_number(const char *s, uint64_t *v)
 {
@@ -284,10 +299,11 @@ static const struct command {
 } commands[] = {
 	{ "help", "list the commands", cmd_help },
 	{ "echo", "echo TEXT [> FILE | >> FILE]: print TEXT, or write or append it", cmd_echo },
-	{ "ps", "every task: name, state, priority, memory pages, restarts", cmd_ps },
+	{ "ps", "every task: name, state, priority, memory pages, restarts, generation, last failure", cmd_ps },
 	{ "mem", "free memory, and memory used per task", cmd_mem },
 	{ "uptime", "time since boot", cmd_uptime },
 	{ "kill", "kill NAME: stop a task", cmd_kill },
+	{ "restart", "restart NAME: kill a task of the system and start it again", cmd_restart },
 	{ "audit", "the capability matrix: what each task could reach", cmd_audit },
 	{ "inject", "inject NAME: make a task fault, as a bug would (it is restarted)", cmd_inject },
 	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },

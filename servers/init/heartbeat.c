@@ -1,0 +1,74 @@
+/* Hang detection (after MINIX's reincarnation server): a task described
+ * with `heartbeat = MS` gets SUP_HEARTBEAT_BADGE signalled on its
+ * notification every MS and answers SUP_ALIVE (libsys heartbeat_answer).
+ * Two beats in a row unanswered — no answer for two periods — and it is
+ * hung: killed and handed to the restart policy. A new instance has
+ * GRACE_MS more for its first answer. Missed beats are counted, not
+ * elapsed time, so a pause of the whole machine is no hang. A task waiting
+ * on a server that is itself down or restarting is not blamed for it. */
+#include "init.h"
+
+#define GRACE_MS 500
+
+void heartbeat_start(struct stask *s)
+{
+	uint64_t now = now_ms();
+	s->unanswered = 0;
+	s->answered_ms = now;
+	s->next_beat_ms = s->desc && s->desc->heartbeat_ms ? now + GRACE_MS + s->desc->heartbeat_ms : NEVER;
+}
+
+void heartbeat_alive(struct stask *s)
+{
+	s->unanswered = 0;
+	s->answered_ms = now_ms();
+}
+
+/* Is a server s may call not running (so s may be blocked on it)? */
+static int waits_on_others(const struct stask *s)
+{
+	for (int svc = 1; svc < SVC_COUNT; svc++) {
+		struct stask *server = server_of(svc);
+		if ((s->desc->calls & (1u << svc)) && server && server != s && server->state != TASK_RUNNING)
+			return 1;
+	}
+	return 0;
+}
+
+static void hung(struct stask *s, uint64_t now)
+{
+	printf("init: task %s hung: no heartbeat for %llu ms\n", s->name, (unsigned long long)(now - s->answered_ms));
+	end_task(s, TASK_KILLED, 0);
+	task_failed(s, FAIL_HANG);
+}
+
+static void beat(struct stask *s, uint64_t now)
+{
+	if (waits_on_others(s))
+		s->unanswered = 0;
+	if (s->unanswered >= 2) {
+		hung(s, now);
+		return;
+	}
+	ntfn_signal(s->beat);
+	s->unanswered++;
+	s->next_beat_ms = now + s->desc->heartbeat_ms;
+}
+
+void heartbeat_tick(uint64_t now)
+{
+	for (unsigned i = 0; i < nstasks; i++) {
+		struct stask *s = &stasks[i];
+		if (s->state == TASK_RUNNING && s->beat && s->next_beat_ms <= now)
+			beat(s, now);
+	}
+}
+
+uint64_t heartbeat_next(void)
+{
+	uint64_t next = NEVER;
+	for (unsigned i = 0; i < nstasks; i++)
+		if (stasks[i].state == TASK_RUNNING && stasks[i].beat && stasks[i].next_beat_ms < next)
+			next = stasks[i].next_beat_ms;
+	return next;
+}
