@@ -10,6 +10,7 @@
 #include <string.h>
 #include "task.h"
 #include "../../include/proto/console.h"
+#include "../../include/proto/supervisor.h"
 
 #define RBR 0   /* receive buffer (read) */
 #define THR 0   /* transmit holding (write) */
@@ -175,6 +176,8 @@ int main(uint64_t id)
 	for (;;) {
 		struct sysret r = sys_recv(TSLOT_SERVICE);
 		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
+			if (r.badge & SUP_HEARTBEAT_BADGE)
+				heartbeat_answer();
 			interrupt();
 			continue;
 		}

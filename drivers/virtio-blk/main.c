@@ -11,6 +11,7 @@
 #include "task.h"
 #include "../../include/proto/blk.h"
 #include "../../include/proto/mm.h"
+#include "../../include/proto/supervisor.h"
 
 #define SLOTS 8
 #define MMIO(slot, off) (*(volatile uint32_t *)(TASK_DEVICE_BASE + (slot) * 0x1000 + (off)))
@@ -253,7 +254,9 @@ int main(uint64_t id)
 	for (;;) {
 		struct sysret r = sys_recv(TSLOT_SERVICE);
 		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
-			interrupt(r.badge);
+			if (r.badge & SUP_HEARTBEAT_BADGE)
+				heartbeat_answer();
+			interrupt(r.badge & ~SUP_HEARTBEAT_BADGE);
 			continue;
 		}
 		uint64_t res[4] = { 0 };

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "fs.h"
 #include "task.h"
+#include "../../include/proto/supervisor.h"
 
 #define MAX_OPEN 64
 
@@ -287,6 +288,12 @@ int main(uint64_t id)
 		printf("fs: no file system: %s\n", err_name(mounted));
 	struct sysret r = sys_recv(TSLOT_SERVICE);
 	for (;;) {
+		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
+			if (r.badge & SUP_HEARTBEAT_BADGE)
+				heartbeat_answer();
+			r = sys_recv(TSLOT_SERVICE);
+			continue;
+		}
 		unsigned len = MSGINFO_LEN(r.info), nres = 0;
 		lease.len = r.info & MSGINFO_LEASE ? __ipcbuf->lease_len : 0;
 		lease.rights = __ipcbuf->lease_rights;
