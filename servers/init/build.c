@@ -8,15 +8,33 @@
 struct stask stasks[MAX_STASKS];
 unsigned nstasks;
 
+/* Two free slots side by side (mm sends a task's TCB and CNode caps to
+ * consecutive slots), or 0; slots freed by ended tasks leave holes. */
+static cptr_t slot_pair(void)
+{
+	cptr_t skipped[MAX_STASKS * 4], a = slot_alloc(), b = 0;
+	unsigned n = 0;
+	while (a && (b = slot_alloc()) && b != a + 1 && n < sizeof skipped / sizeof skipped[0]) {
+		skipped[n++] = a;
+		a = b;
+	}
+	while (n)
+		slot_free(skipped[--n]);
+	if (a && b == a + 1)
+		return a;
+	slot_free(a);
+	slot_free(b);
+	return 0;
+}
+
 /* Spawn a program through mm; its TCB and CNode caps arrive in two slots. */
 enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack, int dma)
 {
 	uint64_t args[7], res[MSG_MAX_WORDS];
 	unsigned n = 0;
-	s->tcb = slot_alloc();
-	s->cnode = slot_alloc();
-	if (!s->tcb || s->cnode != s->tcb + 1)
+	if (!(s->tcb = slot_pair()))
 		return E_NOT_ENOUGH_MEMORY;
+	s->cnode = s->tcb + 1;
 	pack_name(program, &args[0]);
 	args[2] = quota;
 	args[3] = stack;

@@ -1,8 +1,9 @@
 /* Hang detection (after MINIX's reincarnation server): a task described
  * with `heartbeat = MS` gets SUP_HEARTBEAT_BADGE signalled on its
  * notification every MS and answers SUP_ALIVE (libsys heartbeat_answer).
- * Two beats in a row unanswered — no answer for two periods — and it is
- * hung: killed and handed to the restart policy. A new instance has
+ * A beat left unanswered for two periods (two more beats sent meanwhile,
+ * neither answered) and it is hung: killed and handed to the restart
+ * policy. A new instance has
  * GRACE_MS more for its first answer. Missed beats are counted, not
  * elapsed time, so a pause of the whole machine is no hang. A task waiting
  * on a server that is itself down or restarting is not blamed for it. */
@@ -37,7 +38,7 @@ static int waits_on_others(const struct stask *s)
 
 static void hung(struct stask *s, uint64_t now)
 {
-	printf("init: task %s hung: no heartbeat for %llu ms\n", s->name, (unsigned long long)(now - s->answered_ms));
+	printf("init: task %s hung: no heartbeat for %llu ms\n", s->name, (unsigned long long)(now - s->missed_ms));
 	end_task(s, TASK_KILLED, 0);
 	task_failed(s, FAIL_HANG);
 }
@@ -51,7 +52,8 @@ static void beat(struct stask *s, uint64_t now)
 		return;
 	}
 	ntfn_signal(s->beat);
-	s->unanswered++;
+	if (!s->unanswered++)
+		s->missed_ms = now;   /* the beat it has not answered yet */
 	s->next_beat_ms = now + s->desc->heartbeat_ms;
 }
 

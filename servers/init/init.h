@@ -34,7 +34,7 @@ struct stask {
 	uint64_t fail_times[FAIL_HISTORY];   /* a ring of failure times */
 	unsigned nfails, streak;        /* failures recorded; short-lived ones in a row */
 	uint64_t restart_ms;            /* TASK_WAITING: when the back-off ends */
-	uint64_t next_beat_ms, answered_ms;
+	uint64_t next_beat_ms, answered_ms, missed_ms;
 	unsigned unanswered;            /* heartbeats sent since the last SUP_ALIVE */
 };
 extern struct stask stasks[MAX_STASKS];
