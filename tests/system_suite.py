@@ -137,7 +137,7 @@ def shell_commands(s, c):
     want = {"mm", "init", "uart", "virtio-blk", "fs", "shell", "hello"}
     s.report(want <= set(rows) and all(rows[n] == "running" for n in want), "shell/ps-lists-every-task",
                out[-300:])
-    s.report(re.search(r"^shell\s+running\s+100\s+\d+\s+0$", out, re.M) is not None, "shell/ps-columns", out)
+    s.report(re.search(r"^shell\s+running\s+100\s+\d+\s+0\s+1\s+-$", out, re.M) is not None, "shell/ps-columns", out)
     out = c.run("mem")
     s.report(re.search(r"memory: \d+ KiB free of \d+ KiB", out) is not None and
                re.search(r"^shell\s+\d+\s+2048$", out, re.M) is not None, "shell/mem", out)
@@ -215,8 +215,8 @@ def faults_and_isolation(s, c):
     got = c.run("cat /docs/hello.txt")
     s.report(got == want, "system/restarted-driver-serves", f"{got!r}, want {want!r}; {out}")
     out = c.run("ps")
-    s.report(re.search(r"^fs\s+running\s+150\s+\d+\s+1$", out, re.M) is not None and
-               re.search(r"^uart\s+running\s+200\s+\d+\s+1$", out, re.M) is not None, "system/ps-counts-restarts", out)
+    s.report(re.search(r"^fs\s+running\s+150\s+\d+\s+1\s+2\s+crash@\d+ms$", out, re.M) is not None and
+               re.search(r"^uart\s+running\s+200\s+\d+\s+1\s+2\s+crash@\d+ms$", out, re.M) is not None, "system/ps-counts-restarts", out)
     s.report("illegal operation" in c.run("inject shell"), "system/inject-self-refused")
     s.report("no such task" in c.run("inject nosuch"), "system/inject-unknown")
     out = c.run("run stack")
