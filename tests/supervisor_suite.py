@@ -1,5 +1,6 @@
 """The supervisor's restart policy, heartbeats and task table, driven
-through the shell (system.conf: hello may fail 3 times in 10 s; hangs
+through the shell (system.conf: hello may fail 3 times in 10 s, its
+second restart in a row waits 300 ms, its third 600 ms; hangs
 answers 5 heartbeats of 50 ms, then spins; pinger makes one call to
 hello and exits with the error it got)."""
 import re
@@ -42,7 +43,7 @@ def ps_row(c, name):
 def heartbeats(s, c):
     """Servers with `heartbeat =` answer them: a few periods on, none was
     called hung and each is still its first instance."""
-    c.run("sleep 1500")
+    c.run("sleep 2500")   # fs: a 500 ms grace and three 500 ms periods
     rows = {n: ps_row(c, n) for n in ("uart", "virtio-blk", "fs")}
     log = c.log.getvalue()
     s.report("hung" not in log and all(r and r[0] == "running" and r[2] == "1" for r in rows.values()),
@@ -61,10 +62,11 @@ def crash_loop(s, c):
     # pinger's call waits on hello's endpoint while hello dies and waits out
     # its back-off; the next instance answers it
     out = c.run("inject hello") + c.run("run pinger")
-    s.report("init: restarting hello in 10 ms" in out and "restarting hello: done (generation 3" in out and
-             "pinger: exit status 0 (ok)" in out, "supervisor/call-during-back-off-completes", out)
-    out = c.run("inject hello") + c.run("sleep 200")
-    s.report("init: restarting hello in 20 ms" in out and "restarting hello: done (generation 4" in out,
+    done = out.find("restarting hello: done (generation 3")
+    s.report("init: restarting hello in 300 ms" in out and 0 <= done < out.find("pinger: exit status 0 (ok)"),
+             "supervisor/call-during-back-off-completes", out)
+    out = c.run("inject hello") + c.run("sleep 800")
+    s.report("init: restarting hello in 600 ms" in out and "restarting hello: done (generation 4" in out,
              "supervisor/back-off-doubles", out)
     c.run("inject hello")
     c.run("sleep 200")
@@ -107,8 +109,8 @@ def runs(s, c):
     """Mistyped runs must not fill the task table (32 entries); mm and init
     are never started twice."""
     bad = [c.run(f"run nosuch{i}") for i in range(30)]
-    out = c.run("run stack")
     ps = c.run("ps")
+    out = c.run("run stack")
     s.report(all("no such program" in b for b in bad) and "stack: exit status 0 (ok)" in out and
              "nosuch" not in ps, "supervisor/bad-runs-take-no-entries", out + ps[-300:])
     for name in ("mm", "init"):

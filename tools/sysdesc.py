@@ -19,10 +19,11 @@ FIRST_USER_SERVICE = 4
 # between failures fail 10 times a minute and still be restarted.
 DEFAULT_FAILURES = 10
 DEFAULT_WINDOW = 60000
+DEFAULT_BACKOFF = 10   # ms before the second restart in a row; it doubles for each further one
 MAX_FAILURES = 32   # the supervisor keeps this many failure times per task
 SERVICE_COUNT = 16
 KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start",
-        "heartbeat", "failures", "window"}
+        "heartbeat", "failures", "window", "backoff"}
 
 
 def fail(path, line, msg):
@@ -47,7 +48,8 @@ def parse(path):
                     cur = {"name": section, "line": n, "priority": 100, "quota": 256, "stack": 8,
                            "devices": [], "irqs": [], "serves": None, "calls": [], "timer": False,
                            "dma": False, "start": True,
-                           "heartbeat": 0, "failures": DEFAULT_FAILURES, "window": DEFAULT_WINDOW}
+                           "heartbeat": 0, "failures": DEFAULT_FAILURES, "window": DEFAULT_WINDOW,
+                           "backoff": DEFAULT_BACKOFF}
                     tasks.append(cur)
                 continue
             m = re.fullmatch(r"([a-z]+)\s*=\s*(.*)", line)
@@ -62,7 +64,7 @@ def parse(path):
             if key not in KEYS:
                 fail(path, n, f"unknown key '{key}'")
             try:
-                if key in ("priority", "quota", "stack", "heartbeat", "failures", "window"):
+                if key in ("priority", "quota", "stack", "heartbeat", "failures", "window", "backoff"):
                     cur[key] = int(val, 0)
                 elif key == "devices":   # list keys may be given on several lines
                     cur[key] += [tuple(int(x, 0) for x in d.split(":")) for d in val.split()]
@@ -100,6 +102,8 @@ def check(path, tasks):
             fail(path, where, f"failures must be 1..{MAX_FAILURES}")
         if not 100 <= t["window"] <= 3600000:
             fail(path, where, "window must be 100..3600000 ms")
+        if not 1 <= t["backoff"] <= 10000:
+            fail(path, where, "backoff must be 1..10000 ms")
         if t["serves"] and not t["start"]:
             fail(path, where, "a task that serves must start with the system")
         if len(t["irqs"]) > 8 or len(t["devices"]) > 8:
@@ -159,7 +163,7 @@ def write_table(tasks, extra, out_c, out_h):
                     f'.calls_supervisor = {int(calls_sup)}, .timer = {int(t["timer"])}, .dma = {int(t["dma"])}, '
                     f'.start = {int(t["start"])},\n'
                     f'\t  .heartbeat_ms = {t["heartbeat"]}, .failures = {t["failures"]}, '
-                    f'.window_ms = {t["window"]} }},\n')
+                    f'.window_ms = {t["window"]}, .backoff_ms = {t["backoff"]} }},\n')
         c.write("};\n")
         c.write(f"const unsigned system_task_count = {len(tasks)};\n")
 

@@ -2,7 +2,8 @@
  * reply, exit) is restarted from its pristine image: at once if the
  * instance that failed had lived STABLE_MS or more (it served between
  * failures), else after a back-off that doubles with each short-lived
- * instance in a row, from BACKOFF_FIRST_MS up to BACKOFF_MAX_MS. There is
+ * instance in a row, from the description's `backoff` up to
+ * BACKOFF_MAX_MS. There is
  * no lifetime cap; but a task failing more than `failures` times within
  * `window` ms (its description, docs/system.md) is left dead
  * (TASK_DOWN), reported once, and its clients are answered E_DOWN
@@ -11,8 +12,7 @@
 #include "init.h"
 
 #define STABLE_MS 1000
-#define BACKOFF_FIRST_MS 10
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MAX_MS 10000
 
 /* Record a failure at `now`; is it one too many within the window? */
 static int over_limit(struct stask *s, uint64_t now, uint64_t *span)
@@ -32,7 +32,7 @@ static uint64_t backoff(struct stask *s, uint64_t now)
 	if (s->streak <= 1)
 		return 0;
 	unsigned doublings = s->streak - 2 < 16 ? s->streak - 2 : 16;
-	uint64_t ms = (uint64_t)BACKOFF_FIRST_MS << doublings;
+	uint64_t ms = (uint64_t)s->desc->backoff_ms << doublings;
 	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 

@@ -19,6 +19,7 @@ struct task_desc {
 	int start;               /* 0: only `run NAME` starts it (start = no) */
 	unsigned heartbeat_ms;   /* 0: no heartbeats */
 	unsigned failures, window_ms;   /* more failures than this within the window: left dead */
+	unsigned backoff_ms;     /* the first back-off; doubled for each short-lived instance in a row */
 };
 
 extern const struct task_desc system_tasks[];
