@@ -6,7 +6,19 @@
  * of every task arrive at the same endpoint, with FAULT_BADGE set in the
  * badge. The supervisor never waits on a task it supervises: it answers
  * at once or later through a saved reply cap, and prints through the
- * kernel console, not the console server. */
+ * kernel console, not the console server.
+ *
+ * Clients of a supervised server: a service's endpoint is the
+ * supervisor's, made from its own memory, and every instance of the
+ * server receives on the same one, so a client's cap stays good across
+ * restarts. A call made while the server is dead or waiting out its
+ * back-off (TASK_WAITING) blocks until the next instance receives it; a
+ * call the dead instance had received ends with E_OBJECT_DELETED (ask
+ * again). When no instance will come — the server is TASK_DOWN (failed
+ * too often) or TASK_KILLED — the supervisor receives on that endpoint
+ * itself and answers every caller E_DOWN, at once and then within 20 ms
+ * of each later call. The policy and its description keys (heartbeat,
+ * failures, window, backoff): docs/system.md. */
 #ifndef PROTO_SUPERVISOR_H
 #define PROTO_SUPERVISOR_H
 
@@ -18,7 +30,8 @@ enum supervisor_label {
 	                        E_RANGE past the end */
 	SUP_KILL,            /* mr0..1 name -> E_NOT_FOUND if no such task */
 	SUP_POWER_OFF,
-	SUP_RUN,             /* mr0..1 name of a boot-image program: a described
+	SUP_RUN,             /* mr0..1 name of a boot-image program (not mm or init:
+	                        E_ILLEGAL_OPERATION): a described
 	                        task with start = no, or a program outside the
 	                        description, started with no capabilities but mm
 	                        and this one -> mr0 how it ended (task_state),
@@ -31,7 +44,9 @@ enum supervisor_label {
 	                        faultinj.h), mr3 count, mr4 seed: inject count faults
 	                        of one type -> mr0 faults injected, mr1 address of the
 	                        last, mr2 its old bits, mr3 its new bits */
-	SUP_RESTART,         /* mr0..1 name: kill a described task and start it again */
+	SUP_RESTART,         /* mr0..1 name: kill a described task and start it again
+	                        (also one left dead, whose failure record is cleared);
+	                        E_ILLEGAL_OPERATION for mm, init, start = no tasks */
 	SUP_ALIVE,           /* sent (not called) by a task in answer to a heartbeat */
 	SUP_REPORT,          /* mr0 service number, mr1 what was wrong (enum err
 	                        seen): a client says a server it may call gave a
