@@ -1,7 +1,7 @@
 /* The restart policy. A described task that fails (crash, hang, bad
  * reply, exit) is restarted from its pristine image: at once if the
- * instance that failed had lived STABLE_MS or more (it served between
- * failures), else after a back-off that doubles with each short-lived
+ * instance that failed had lived STABLE_BACKOFFS times its `backoff` or
+ * more (it served between failures), else after a back-off that doubles with each short-lived
  * instance in a row, from the description's `backoff` up to
  * BACKOFF_MAX_MS. There is
  * no lifetime cap; but a task failing more than `failures` times within
@@ -11,7 +11,7 @@
  * learns how they ended. */
 #include "init.h"
 
-#define STABLE_MS 1000
+#define STABLE_BACKOFFS 10
 #define BACKOFF_MAX_MS 10000
 
 /* Record a failure at `now`; is it one too many within the window? */
@@ -28,7 +28,7 @@ static int over_limit(struct stask *s, uint64_t now, uint64_t *span)
 
 static uint64_t backoff(struct stask *s, uint64_t now)
 {
-	s->streak = now - s->started_ms >= STABLE_MS ? 1 : s->streak + 1;
+	s->streak = now - s->started_ms >= STABLE_BACKOFFS * (uint64_t)s->desc->backoff_ms ? 1 : s->streak + 1;
 	if (s->streak <= 1)
 		return 0;
 	unsigned doublings = s->streak - 2 < 16 ? s->streak - 2 : 16;
