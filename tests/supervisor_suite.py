@@ -13,7 +13,8 @@ CHECKS = ["supervisor/boots", "supervisor/servers-answer-heartbeats", "superviso
           "supervisor/ps-generation-and-failure", "supervisor/call-during-back-off-completes",
           "supervisor/back-off-doubles", "supervisor/crash-loop-left-dead-once", "supervisor/ps-shows-down",
           "supervisor/down-service-answers-E_DOWN", "supervisor/shell-works-after-down",
-          "supervisor/restart-brings-back-down-task", "supervisor/killed-service-answers-E_DOWN",
+          "supervisor/restart-brings-back-down-task", "supervisor/report-restarts-server",
+          "supervisor/killed-service-answers-E_DOWN",
           "supervisor/restart-system-task", "supervisor/restart-unknown", "supervisor/hang-detected-in-two-periods",
           "supervisor/ps-shows-hang", "supervisor/bad-runs-take-no-entries", "supervisor/run-mm-refused",
           "supervisor/run-init-refused", "supervisor/powers-off"]
@@ -84,6 +85,12 @@ def restarts(s, c):
     out = c.run("restart hello") + c.run("run pinger")
     s.report("init: restarting hello: done (generation 5" in out and "pinger: exit status 0 (ok)" in out,
              "supervisor/restart-brings-back-down-task", out)
+    out = c.run("run reporter") + c.run("run pinger")
+    row = ps_row(c, "hello")
+    s.report("init: task hello gave a bad reply: reporter reports invalid argument" in out and
+             "reporter: exit status 0 (ok)" in out and "restarting hello: done (generation 6" in out and
+             "pinger: exit status 0 (ok)" in out and row is not None and row[3].startswith("bad-reply@"),
+             "supervisor/report-restarts-server", f"{out} {row}")
     out = c.run("kill hello") + c.run("run pinger")
     s.report("pinger: exit status 31 (service down)" in out, "supervisor/killed-service-answers-E_DOWN", out)
     out = c.run("restart uart")
