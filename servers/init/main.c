@@ -162,8 +162,21 @@ static enum err report(struct stask *s, uint64_t svc, uint64_t seen)
 	return E_OK;
 }
 
+/* Signal `badge` on s's notification. */
+static enum err signal_task(struct stask *s, uint64_t badge)
+{
+	cptr_t c = slot_alloc();
+	enum err e = cnode_mint(TSLOT_CNODE, c, TSLOT_CNODE, s->ntfn, RIGHT_WRITE, badge);
+	if (!e)
+		e = ntfn_signal(c);
+	cnode_delete(TSLOT_CNODE, c);
+	slot_free(c);
+	return e;
+}
+
 /* SUP_INTERRUPT (^C, from the console server): the program `run`
- * started is killed, and the shell is told on its notification. */
+ * started is killed, and the shell — each running task that may use the
+ * shell's part of the protocol — is told on its notification. */
 static enum err interrupt(void)
 {
 	for (unsigned i = 0; i < nstasks; i++)
@@ -172,15 +185,12 @@ static enum err interrupt(void)
 			stasks[i].failure = FAIL_KILLED;
 			stasks[i].failed_ms = now_ms();
 		}
-	struct stask *shell = stask_by_name("shell");
-	if (!shell || !shell->ntfn)
-		return E_NOT_FOUND;
-	cptr_t c = slot_alloc();
-	enum err e = cnode_mint(TSLOT_CNODE, c, TSLOT_CNODE, shell->ntfn, RIGHT_WRITE, SUP_INTERRUPT_BADGE);
-	if (!e)
-		e = ntfn_signal(c);
-	cnode_delete(TSLOT_CNODE, c);
-	slot_free(c);
+	enum err e = E_NOT_FOUND;
+	for (unsigned i = 0; i < nstasks; i++) {
+		struct stask *s = &stasks[i];
+		if (s->state == TASK_RUNNING && s->desc && s->desc->calls_supervisor && s->ntfn)
+			e = signal_task(s, SUP_INTERRUPT_BADGE);
+	}
 	return e;
 }
 
