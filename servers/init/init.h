@@ -74,6 +74,7 @@ void clock_arm(uint64_t when_ms);
 #define NEVER (~0ULL)
 
 /* inject.c */
+/* mr: SUP_INJECT's mr0..4 (name, type, count, seed); res: its reply's mr0..3 */
 enum err inject_faults(struct stask *t, const uint64_t *mr, uint64_t res[4]);
 
 uint64_t audit_all(void);

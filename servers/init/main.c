@@ -251,13 +251,18 @@ static enum err shell_request(struct stask *s, uint64_t label, const struct sysr
 		res[0] = audit_all();
 		*nres = 1;
 		return E_OK;
-	case SUP_INJECT:
+	case SUP_INJECT: {
+		/* mr0..4: name, type, count, seed; past mr3 they are in the IPC buffer */
+		uint64_t mr[5] = { r->mr[0], r->mr[1], r->mr[2], r->mr[3], __ipcbuf->mr[4] };
+		if (MSGINFO_LEN(r->info) < 5)
+			mr[4] = 0;
 		if (!(t = stask_by_name(name)))
 			return E_NOT_FOUND;
 		if (t == s)
 			return E_ILLEGAL_OPERATION;
 		*nres = 4;
-		return inject_faults(t, r->mr, res);
+		return inject_faults(t, mr, res);
+	}
 	case SUP_POWER_OFF:
 		printf("init: power off\n");
 		fflush(stdout);
