@@ -27,7 +27,7 @@ enum supervisor_label {
 	SUP_AUDIT,           /* the capability matrix: every task's CSpace checked
 	                        against its description, printed on the console
 	                        -> mr0 breaches found */
-	SUP_INJECT,          /* mr0..1 name, mr2 fault type (fault_type in
+	SUP_INJECT,          /* mr0..1 name, mr2 fault type (injected_fault in
 	                        faultinj.h), mr3 count, mr4 seed: inject count faults
 	                        of one type -> mr0 faults injected, mr1 address of the
 	                        last, mr2 its old bits, mr3 its new bits */

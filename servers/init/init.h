@@ -32,5 +32,10 @@ uint64_t audit_all(void);
 enum err start_task(struct stask *s, const char *program, uint64_t quota, uint64_t stack, int dma);
 struct stask *stask_by_id(uint64_t id);
 struct stask *stask_by_name(const char *name);
+/* inject.c: SUP_INJECT (mr0..1 name, mr2 type, mr3 count, mr4 seed -> res),
+ * and a breakpoint fault at pc: 1 if an injection armed it (the task goes
+ * on, executing the fault). */
+enum err inject_faults(struct stask *t, const uint64_t *mr, uint64_t res[4]);
+int inject_on_breakpoint(struct stask *t, uint64_t pc);
 
 #endif

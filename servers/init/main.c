@@ -34,6 +34,8 @@ static int handle_fault(uint64_t id, const struct sysret *r)
 		return 0;
 	if ((type == FAULT_VM_READ || type == FAULT_VM_WRITE) && INVOKE(task.mm, MM_FAULT, id, addr) == E_OK)
 		return 1;
+	if (type == FAULT_BREAKPOINT && inject_on_breakpoint(s, pc))
+		return 1;
 	/* end it first: if it was the console, we must not wait on it to print */
 	end_task(s, TASK_DEAD, type);
 	printf("init: task %s crashed: %s at pc 0x%llx, address 0x%llx\n", s->name,
@@ -166,12 +168,14 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 	case SUP_INJECT: {
 		unpack_name(r->mr, name);
 		if (!(t = stask_by_name(name)))
-			return E_NOT_FOUND;
+			return !strcmp(name, "mm") || !strcmp(name, "init") ? E_NO_RIGHTS : E_NOT_FOUND;
 		if (t == s)
 			return E_ILLEGAL_OPERATION;
-		uint64_t regs[3] = { 1, 1, 0 };   /* resume, one register: pc = 0 */
-		enum err e = tcb_suspend(t->tcb);
-		return e ? e : invoke(t->tcb, TCB_WRITE_REGISTERS, 3, regs, 0, 0);
+		uint64_t mr[5] = { r->mr[0], r->mr[1], r->mr[2], r->mr[3], __ipcbuf->mr[4] };
+		if (MSGINFO_LEN(r->info) < 5)
+			return E_INVALID_ARGUMENT;
+		*nres = 4;
+		return inject_faults(t, mr, res);
 	}
 	case SUP_POWER_OFF:
 		printf("init: power off\n");
