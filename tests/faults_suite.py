@@ -36,7 +36,7 @@ CHECKS += ["faults/text-old-bits-from-image", "faults/register-bits", "faults/po
            "faults/memory-in-region", "faults/nothing-mapped-refused", "faults/stats-before-activation", "faults/crash-restarts",
            "faults/restart-forgets-breakpoints", "faults/same-seed-same-injections", "faults/exit-exits",
            "faults/dead-task-refused", "faults/powers-off", "faults/loop-64-injected", "faults/loop-activated", "faults/loop-executes-driver-stops-answering",
-           "faults/loop-boot-no-panic"]
+           "faults/loop-boot-no-panic", "faults/uart-branch-bits"]
 
 
 def heap_start(elf):
@@ -250,6 +250,24 @@ def loop_boot(s):
         os.unlink(disk)
 
 
+def uart_boot(s):
+    """Text faults into the console driver: one command (what it arms may
+    break the console for the next), checked against the driver's ELF."""
+    text = text_section(os.path.join(BUILD, "servers", "uart"))
+    c = Console()
+    try:
+        out = c.run("inject uart branch 3 13")
+        got = shots(out, "branch")
+        base, code, _ = text
+        wrong = [why for ok, why in (bits_right("branch", g) for g in got) if not ok]
+        wrong += [f"{g['addr']:#x}: not the image's bits" for g in got
+                  if int.from_bytes(code[g["addr"] - base:g["addr"] - base + size_of(g["old"])], "little") != g["old"]]
+        s.report(len(got) == 3 and all(g["task"] == "uart" for g in got) and not wrong, "faults/uart-branch-bits",
+                 "; ".join(wrong) or out)
+    finally:
+        c.close()
+
+
 def faults_suite(res):
     with res.suite("faults", CHECKS) as s:
         text = text_section(os.path.join(BUILD, "servers", "virtio-blk"))
@@ -263,3 +281,4 @@ def faults_suite(res):
         finally:
             os.unlink(disk)
         loop_boot(s)
+        uart_boot(s)

@@ -18,6 +18,7 @@
  * Choices come from a splitmix64 generator seeded by the request, so the
  * same seed on the same image makes the same injections. The target
  * cannot see any of it: mm writes through its own mapping of the frame. */
+#include <stdarg.h>
 #include "init.h"
 #include "inject.h"
 
@@ -104,19 +105,32 @@ static enum err write_regs(const struct stask *t, const uint64_t regs[32], unsig
 	return invoke(t->tcb, TCB_WRITE_REGISTERS, 2 + count, a, 0, 0);
 }
 
+/* A log line, through the kernel console: the target may be the console
+ * driver itself, stopped or waiting on our fault reply. */
+static void say(const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	fflush(stdout);   /* what we printed before comes first */
+	sys_debug_write(INIT_SLOT_SYSTEM, line, n < (int)sizeof line ? (uint64_t)n : sizeof line - 1);
+}
+
 static void log_shot(int type, const struct stask *t, const struct shot *s, uint64_t seed, int reg)
 {
-	printf("inject: %s into %s at 0x%llx: 0x%llx -> 0x%llx (seed %llu)", type_names[type], t->name,
-	       (unsigned long long)s->addr, (unsigned long long)s->old, (unsigned long long)s->new,
-	       (unsigned long long)seed);
+	char in[8] = "";
 	if (reg)
-		printf(" in x%d", reg);
-	printf("\n");
+		snprintf(in, sizeof in, " in x%d", reg);
+	say("inject: %s into %s at 0x%llx: 0x%llx -> 0x%llx (seed %llu)%s\n", type_names[type], t->name,
+	    (unsigned long long)s->addr, (unsigned long long)s->old, (unsigned long long)s->new,
+	    (unsigned long long)seed, in);
 }
 
 static void log_activation(int type, const struct stask *t, uint64_t addr)
 {
-	printf("inject: activated %s in %s at 0x%llx\n", type_names[type], t->name, (unsigned long long)addr);
+	say("inject: activated %s in %s at 0x%llx\n", type_names[type], t->name, (unsigned long long)addr);
 }
 
 /* ---- text faults ---- */
