@@ -35,7 +35,7 @@ CHECKS += [f"faults/{t}-bits" for t in TEXT_TYPES]
 CHECKS += ["faults/text-old-bits-from-image", "faults/register-bits", "faults/pointer-was-mapped",
            "faults/memory-in-region", "faults/nothing-mapped-refused", "faults/stats-before-activation", "faults/crash-restarts",
            "faults/restart-forgets-breakpoints", "faults/same-seed-same-injections", "faults/exit-exits",
-           "faults/dead-task-refused", "faults/powers-off", "faults/loop-64-injected", "faults/loop-activated", "faults/loop-executes-driver-stops-answering",
+           "faults/dead-task-refused", "faults/full-table-disarms-oldest", "faults/powers-off", "faults/loop-64-injected", "faults/loop-activated", "faults/loop-executes-driver-stops-answering",
            "faults/loop-boot-no-panic", "faults/uart-branch-bits"]
 
 
@@ -215,8 +215,23 @@ def injections(s, c, text):
              re.search(r"^virtio-blk\s+exited", out, re.M) is not None, "faults/exit-exits", out)
     out = c.run("inject virtio-blk nop")   # the supervisor finds only running tasks by name
     s.report("no such task" in out and not shots(out), "faults/dead-task-refused", out)
+    full_table(s, c)
     r = c.poweroff()
     s.report(r.ok, "faults/powers-off", r.why)
+
+
+def full_table(s, c):
+    """More faults than the breakpoint table holds, into idle hello: the
+    oldest never reached are taken out first, and injection goes on."""
+    out = "".join(c.run(f"inject hello nop 64 {seed}") for seed in range(1, 6))
+    armed = [g["addr"] for g in shots(out, "nop")]
+    gone = [int(a, 16) for a in re.findall(r"^inject: disarmed nop in hello at 0x([0-9a-f]+): never reached", out,
+                                            re.M)]
+    stats = c.run("inject hello nop 0")
+    m = re.search(r"hello: (\d+) injected, 0 activated, (\d+) armed", stats)
+    s.report(len(armed) == 320 and len(gone) >= 320 - 256 and gone == armed[:len(gone)] and m is not None and
+             int(m.group(2)) == 320 - len(gone), "faults/full-table-disarms-oldest",
+             f"{len(armed)} armed, {len(gone)} disarmed, {stats}")
 
 
 def loop_boot(s):

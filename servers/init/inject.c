@@ -22,7 +22,8 @@
 #include "init.h"
 #include "inject.h"
 
-#define MAX_ARMED 64            /* breakpoints waiting to be reached, all tasks together */
+#define MAX_ARMED 256           /* breakpoints waiting to be reached, all tasks together */
+#define MAX_COUNT 64            /* faults one SUP_INJECT may ask for */
 #define MAX_TEXT (64 * 1024)    /* the most text we read of a task (init has no heap) */
 #define REPLY_WINDOW 12         /* instructions looked at before a send or reply */
 #define PAGE_SIZE 4096ULL
@@ -33,10 +34,12 @@ static const char *const type_names[FT_COUNT] = { FAULT_TYPE_NAMES };
 struct armed {
 	struct stask *t;
 	uint64_t id, addr;   /* id: mm's id of the instance it was armed in */
-	uint32_t faulty;
+	uint64_t when;       /* order of arming: the oldest goes when the table is full */
+	uint32_t old, faulty;
 	uint8_t size, type, used;
 };
 static struct armed armed[MAX_ARMED];
+static uint64_t armings;
 
 static struct { uint64_t injected, activated; } stats[MAX_STASKS];
 
@@ -254,17 +257,35 @@ static unsigned prune(const struct stask *t)
 	return left;
 }
 
-static enum err arm(struct stask *t, int type, uint64_t addr, unsigned size, uint32_t faulty)
+/* A free entry; when none is, the oldest fault nobody reached is taken
+ * out (its instruction put back) to make room: a campaign injects on. */
+static struct armed *free_entry(void)
 {
-	struct armed *a = NULL;
-	for (unsigned k = 0; k < MAX_ARMED && !a; k++)
+	struct armed *oldest = &armed[0];
+	for (unsigned k = 0; k < MAX_ARMED; k++) {
 		if (!armed[k].used)
-			a = &armed[k];
+			return &armed[k];
+		if (armed[k].when < oldest->when)
+			oldest = &armed[k];
+	}
+	if (oldest->t->id == oldest->id && holds_breakpoint(oldest->t, oldest) &&
+	    poke(oldest->t, oldest->addr, oldest->size, oldest->old))
+		return NULL;
+	say("inject: disarmed %s in %s at 0x%llx: never reached\n", type_names[oldest->type], oldest->t->name,
+	    (unsigned long long)oldest->addr);
+	oldest->used = 0;
+	return oldest;
+}
+
+static enum err arm(struct stask *t, int type, uint64_t addr, uint32_t old, uint32_t faulty)
+{
+	struct armed *a = free_entry();
+	unsigned size = insn_size(old);
 	if (!a)
 		return E_NOT_ENOUGH_MEMORY;
 	enum err e = poke(t, addr, size, size == 4 ? INSN_EBREAK : INSN_C_EBREAK);
 	if (!e)
-		*a = (struct armed){ t, t->id, addr, faulty, (uint8_t)size, (uint8_t)type, 1 };
+		*a = (struct armed){ t, t->id, addr, armings++, old, faulty, (uint8_t)size, (uint8_t)type, 1 };
 	return e;
 }
 
@@ -280,7 +301,7 @@ static enum err text_shot(struct stask *t, int type, const struct text *x, unsig
 		if (armed_at(t, addr) || !insn_mutate(type, old, r, &faulty))
 			continue;
 		*s = (struct shot){ addr, old, faulty };
-		return arm(t, type, addr, insn_size(old), faulty);
+		return arm(t, type, addr, old, faulty);
 	}
 	return E_NO_MAPPING;   /* every candidate is armed already */
 }
@@ -518,7 +539,7 @@ enum err inject_faults(struct stask *t, const uint64_t *mr, uint64_t res[4])
 		return report_stats(t, res);
 	if (type < FT_FLIP || type >= FT_COUNT)
 		return E_INVALID_ARGUMENT;
-	if (count > MAX_ARMED)
+	if (count > MAX_COUNT)
 		return E_RANGE;
 	prune(t);
 	if (is_text_fault((int)type))
