@@ -181,9 +181,12 @@ static unsigned reply_setups(const struct text *x, const uint32_t *recent, unsig
 	int64_t nr = -1;
 	unsigned found = 0;
 	uint32_t later = 0;   /* registers written after the instruction looked at */
-	for (unsigned k = n; k-- > 0 && nr < 0;)
-		if (!insn_sets_a7(insn_at(x, recent[k]), &nr))
-			nr = -1;
+	for (unsigned k = n; k-- > 0;)   /* the last write of a7 says what the ecall does */
+		if (insn_rd(insn_at(x, recent[k])) == 17) {
+			if (!insn_sets_a7(insn_at(x, recent[k]), &nr))
+				return 0;
+			break;
+		}
 	if (!is_send_or_reply(nr))
 		return 0;
 	for (unsigned k = n; k-- > 0;) {

@@ -10,7 +10,8 @@ static const char *const type_names[FT_COUNT] = { FAULT_TYPE_NAMES };
 
 static int usage(void)
 {
-	printf("inject: usage: inject NAME [TYPE [COUNT [SEED]]]\ninject: TYPE is one of");
+	printf("inject: usage: inject NAME [TYPE [COUNT [SEED]]] (COUNT 1..64, 0: the figures)\n"
+	       "inject: TYPE is one of");
 	for (int t = FT_FLIP; t < FT_COUNT; t++)
 		printf(" %s", type_names[t]);
 	printf("\n");
