@@ -171,9 +171,9 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 			return !strcmp(name, "mm") || !strcmp(name, "init") ? E_NO_RIGHTS : E_NOT_FOUND;
 		if (t == s)
 			return E_ILLEGAL_OPERATION;
-		uint64_t mr[5] = { r->mr[0], r->mr[1], r->mr[2], r->mr[3], __ipcbuf->mr[4] };
-		if (MSGINFO_LEN(r->info) < 5)
+		if (MSGINFO_LEN(r->info) < 5)   /* name, type, count, seed */
 			return E_INVALID_ARGUMENT;
+		uint64_t mr[5] = { r->mr[0], r->mr[1], r->mr[2], r->mr[3], __ipcbuf->mr[4] };
 		*nres = 4;
 		return inject_faults(t, mr, res);
 	}
