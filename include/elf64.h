@@ -19,6 +19,17 @@ struct elf_phdr {
 	uint64_t offset, vaddr, paddr, filesz, memsz, align;
 };
 
+/* Section headers: mm reads them only to find a program's instructions
+ * for the fault injector (the text segment holds read-only data too). */
+struct elf_shdr {
+	uint32_t name, type;
+	uint64_t flags, addr, offset, size;
+	uint32_t link, info;
+	uint64_t addralign, entsize;
+};
+#define SHF_ALLOC 2
+#define SHF_EXECINSTR 4
+
 #define ELF_MACHINE_RISCV 243
 #define PT_LOAD 1
 #define PF_X 1

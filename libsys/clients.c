@@ -59,11 +59,11 @@ enum err sup_run(const char *name, uint64_t *how, uint64_t *status)
 	return e;
 }
 
-enum err sup_inject(const char *name)
+enum err sup_inject(const char *name, uint64_t type, uint64_t count, uint64_t seed, uint64_t res[4])
 {
-	uint64_t w[5] = { 0, 0, FT_CRASH, 1, 0 };
-	pack_name(name, w);
-	return invoke(task.supervisor, SUP_INJECT, 5, w, 0, 0);
+	uint64_t a[5] = { 0, 0, type, count, seed };
+	pack_name(name, a);
+	return call(task.supervisor, SUP_INJECT, 5, a, res, 4);
 }
 
 enum err sup_restart(const char *name)

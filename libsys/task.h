@@ -35,8 +35,11 @@ enum err sup_task_info(uint64_t index, uint64_t res[9]);   /* as SUP_TASK_INFO's
 enum err sup_kill(const char *name);
 enum err sup_run(const char *name, uint64_t *how, uint64_t *status);
 enum err sup_power_off(void);
-enum err sup_inject(const char *name);    /* one crash (FT_CRASH) */
 enum err sup_restart(const char *name);
+/* type: injected_fault (proto/faultinj.h); count 0: the task's figures
+ * (res: injected, activated, armed); else res: injected, the last one's
+ * address, old and new bits. */
+enum err sup_inject(const char *name, uint64_t type, uint64_t count, uint64_t seed, uint64_t res[4]);
 enum err sup_audit(uint64_t *breaches);
 /* heartbeat.c: answer a heartbeat (a Recv woke with SUP_HEARTBEAT_BADGE). */
 void heartbeat_answer(void);

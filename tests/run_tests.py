@@ -23,6 +23,7 @@ from checks import Results  # noqa: E402
 import system_suite  # noqa: E402
 import storage_suite  # noqa: E402
 import fuzz_suite  # noqa: E402
+import faults_suite  # noqa: E402
 import supervisor_suite  # noqa: E402
 
 ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
@@ -266,7 +267,7 @@ def other_configuration(res, build, prefix):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    supervisor storage fuzz config slowpath)."""
+    supervisor storage faults fuzz config slowpath)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -277,7 +278,8 @@ def main(only=()):
 
     suites = {"boot": boot_suite, "kernel": kernel_suite, "bench": bench_suite, "shell": system_suite.shell_suite,
               "piped": system_suite.piped_suite,
-              "supervisor": supervisor_suite.supervisor_suite, "storage": storage_suite.storage_suite, "fuzz": fuzz}
+              "supervisor": supervisor_suite.supervisor_suite, "storage": storage_suite.storage_suite,
+              "faults": faults_suite.faults_suite, "fuzz": fuzz}
     if not ONLY_THIS:
         suites = {"config": configuration_suite, **suites, "slowpath": slowpath}
     try:

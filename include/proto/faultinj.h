@@ -4,7 +4,9 @@
 #ifndef PROTO_FAULTINJ_H
 #define PROTO_FAULTINJ_H
 
-enum injected_fault {   /* not fault_type: abi/fault.h has that name */
+/* Not `enum fault_type`: abi/fault.h has that name (the kernel's fault
+ * messages) and every program includes both. */
+enum injected_fault {
 	FT_FLIP = 1,   /* one bit of an instruction flipped */
 	FT_NOP,        /* an instruction replaced with a no-op */
 	FT_OPERAND,    /* a source or destination register operand changed */

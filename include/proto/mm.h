@@ -24,7 +24,35 @@ enum mm_label {
 	MM_FAULT,           /* mr0 task id, mr1 address: map a page if the address
 	                       is in its stack or heap, else E_BAD_ADDRESS */
 	MM_KILL,            /* mr0 task id: free everything the task had */
+	/* The supervisor's debug access, for the fault injector
+	   (servers/init/inject.c): a task's memory read and written through
+	   mm's own mapping of its frames, text included though the task maps
+	   it read-only; the task cannot notice or prevent it. Only RAM pages
+	   mm mapped for it (image, stack, heap, IPC buffer, DMA buffers),
+	   never device pages; never the supervisor's own (E_ILLEGAL_OPERATION).
+	   E_BAD_ADDRESS: a byte not mapped. */
+	MM_PEEK,            /* mr0 task id, mr1 address, mr2 bytes (1..512)
+	                       -> mr0.. the bytes, little-endian, 8 a word */
+	MM_POKE,            /* mr0 task id, mr1 address, mr2 bytes (1..8), mr3 the
+	                       bytes, little-endian; instruction fetches see them
+	                       (fence.i: one hart) */
+	MM_REGION,          /* mr0 task id, mr1 region (mm_region), mr2 n -> mr0
+	                       start, mr1 end of the region, mr2 pages of it mapped
+	                       now, mr3 address of the (n mod mr2)-th of them (0:
+	                       none mapped) */
 };
+
+/* The parts of a task's address space MM_REGION describes. */
+enum mm_region {
+	MR_TEXT = 1,    /* the executable sections of its image */
+	MR_DATA,        /* its writable image segment: data and bss */
+	MR_HEAP,        /* from the image end to the break */
+	MR_STACK,       /* the most the stack may grow to, below TASK_STACK_TOP */
+	MR_WRITABLE,    /* every writable RAM page: data, heap, stack, IPC buffer,
+	                   DMA buffers (start, end: lowest and highest) */
+	MR_COUNT
+};
+#define MM_PEEK_MAX 512   /* bytes one MM_PEEK returns at most */
 
 #define MM_SUPERVISOR_BADGE 1   /* task id of the supervisor */
 #define MM_SPAWN_DMA 1

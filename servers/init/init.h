@@ -73,9 +73,11 @@ uint64_t now_ms(void);
 void clock_arm(uint64_t when_ms);
 #define NEVER (~0ULL)
 
-/* inject.c */
-/* mr: SUP_INJECT's mr0..4 (name, type, count, seed); res: its reply's mr0..3 */
+/* inject.c: SUP_INJECT (mr0..1 name, mr2 type, mr3 count, mr4 seed -> res),
+ * and a breakpoint fault at pc: 1 if an injection armed it (the task goes
+ * on, executing the fault). */
 enum err inject_faults(struct stask *t, const uint64_t *mr, uint64_t res[4]);
+int inject_on_breakpoint(struct stask *t, uint64_t pc);
 
 uint64_t audit_all(void);
 

@@ -21,6 +21,8 @@ static int handle_fault(uint64_t id, const struct sysret *r)
 		return 0;
 	if ((type == FAULT_VM_READ || type == FAULT_VM_WRITE) && INVOKE(task.mm, MM_FAULT, id, addr) == E_OK)
 		return 1;
+	if (type == FAULT_BREAKPOINT && inject_on_breakpoint(s, pc))
+		return 1;
 	end_task(s, TASK_DEAD, type);
 	printf("init: task %s crashed: %s at pc 0x%llx, address 0x%llx\n", s->name,
 	       type < sizeof fault_names / sizeof fault_names[0] ? fault_names[type] : "fault",
@@ -252,14 +254,14 @@ static enum err shell_request(struct stask *s, uint64_t label, const struct sysr
 		*nres = 1;
 		return E_OK;
 	case SUP_INJECT: {
-		/* mr0..4: name, type, count, seed; past mr3 they are in the IPC buffer */
-		uint64_t mr[5] = { r->mr[0], r->mr[1], r->mr[2], r->mr[3], __ipcbuf->mr[4] };
-		if (MSGINFO_LEN(r->info) < 5)
-			mr[4] = 0;
 		if (!(t = stask_by_name(name)))
-			return E_NOT_FOUND;
+			return !strcmp(name, "mm") || !strcmp(name, "init") ? E_NO_RIGHTS : E_NOT_FOUND;
 		if (t == s)
 			return E_ILLEGAL_OPERATION;
+		if (MSGINFO_LEN(r->info) < 5)   /* name, type, count, seed */
+			return E_INVALID_ARGUMENT;
+		/* past mr3 the words are in the IPC buffer */
+		uint64_t mr[5] = { r->mr[0], r->mr[1], r->mr[2], r->mr[3], __ipcbuf->mr[4] };
 		*nres = 4;
 		return inject_faults(t, mr, res);
 	}

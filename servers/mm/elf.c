@@ -35,10 +35,55 @@ static enum err load_segment(struct mtask *t, const uint8_t *elf, const struct e
 			memcpy(dst + (from - va), elf + ph->offset + (from - ph->vaddr), to - from);
 		scratch_unmap(frame);
 		e = task_map(t, frame, va, rights_of(ph->flags));
-		task_store(t, frame);
+		task_store_page(t, frame, va);
 		if (e)
 			return e;
 	}
+	return E_OK;
+}
+
+static int in_exec_segment(const struct mtask *t, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < t->nseg; i++)
+		if ((t->seg[i].flags & PF_X) && start >= t->seg[i].start && end <= t->seg[i].end)
+			return 1;
+	return 0;
+}
+
+/* Where the task's instructions are, for the fault injector: the
+ * executable sections if the image still has its section headers (the
+ * text segment holds read-only data too), else the executable segments. */
+static void find_text(struct mtask *t, const uint8_t *elf, uint64_t size)
+{
+	const struct elf_header *h = (const void *)elf;
+	t->text_start = t->text_end = 0;
+	if (h->shentsize == sizeof(struct elf_shdr) && h->shoff <= size &&
+	    h->shnum <= (size - h->shoff) / sizeof(struct elf_shdr)) {
+		for (int i = 0; i < h->shnum; i++) {
+			const struct elf_shdr *sh = (const void *)(elf + h->shoff + i * sizeof *sh);
+			if ((sh->flags & (SHF_ALLOC | SHF_EXECINSTR)) != (SHF_ALLOC | SHF_EXECINSTR) || !sh->size ||
+			    sh->size > TASK_HEAP_MAX || !in_exec_segment(t, sh->addr, sh->addr + sh->size))
+				continue;
+			if (!t->text_end || sh->addr < t->text_start)
+				t->text_start = sh->addr;
+			if (sh->addr + sh->size > t->text_end)
+				t->text_end = sh->addr + sh->size;
+		}
+	}
+	for (unsigned i = 0; i < t->nseg && !t->text_end; i++)
+		if (t->seg[i].flags & PF_X) {
+			t->text_start = t->seg[i].start;
+			t->text_end = t->seg[i].end;
+		}
+}
+
+/* A loaded segment, remembered for MM_REGION. */
+static enum err note_segment(struct mtask *t, const struct elf_phdr *ph)
+{
+	if (t->nseg == MAX_SEGMENTS)
+		return E_INVALID_ARGUMENT;
+	t->seg[t->nseg++] = (struct segment){ ph->vaddr, ph->vaddr + (ph->flags & PF_W ? ph->memsz : ph->filesz),
+					      ph->flags };
 	return E_OK;
 }
 
@@ -59,11 +104,12 @@ enum err elf_load(struct mtask *t, const uint8_t *elf, uint64_t size, uint64_t *
 		    ph->vaddr + ph->memsz > TASK_IMAGE_BASE + TASK_HEAP_MAX)
 			return E_INVALID_ARGUMENT;
 		enum err e = load_segment(t, elf, ph);
-		if (e)
+		if (e || (e = note_segment(t, ph)))
 			return e;
 		if (ph->vaddr + ph->memsz > *end)
 			*end = ph->vaddr + ph->memsz;
 	}
 	*entry = h->entry;
+	find_text(t, elf, size);
 	return *end ? E_OK : E_INVALID_ARGUMENT;
 }

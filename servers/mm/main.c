@@ -52,6 +52,24 @@ static struct mtask *task_of(uint64_t id)
 	return id < MAX_TASKS && tasks[id].used ? &tasks[id] : NULL;
 }
 
+/* The supervisor's debug access (debug.c), never to its own memory. */
+static enum err debug_request(struct mtask *t, uint64_t id, uint64_t label, const uint64_t *mr, uint64_t *res,
+			      unsigned *nres)
+{
+	if (!t)
+		return E_NOT_FOUND;
+	if (id == MM_SUPERVISOR_BADGE)
+		return E_ILLEGAL_OPERATION;
+	if (label == MM_POKE)
+		return debug_poke(t, mr[1], mr[2], mr[3]);
+	if (label == MM_REGION) {
+		*nres = 4;
+		return debug_region(t, mr[1], mr[2], res);
+	}
+	*nres = (unsigned)((mr[2] + 7) / 8);
+	return debug_peek(t, mr[1], mr[2], res);
+}
+
 /* The request in r from `badge`; results into res, caps to send into caps. */
 static enum err handle(uint64_t badge, uint64_t label, const uint64_t *mr, uint64_t *res, unsigned *nres,
 		       cptr_t *caps, unsigned *ncaps)
@@ -89,7 +107,7 @@ static enum err handle(uint64_t badge, uint64_t label, const uint64_t *mr, uint6
 		break;
 	}
 	if (badge != MM_SUPERVISOR_BADGE)
-		return label <= MM_KILL ? E_NO_RIGHTS : E_INVALID_ARGUMENT;
+		return label <= MM_REGION ? E_NO_RIGHTS : E_INVALID_ARGUMENT;
 	t = task_of(mr[0]);
 	switch (label) {
 	case MM_SPAWN: {
@@ -131,6 +149,10 @@ static enum err handle(uint64_t badge, uint64_t label, const uint64_t *mr, uint6
 			return E_ILLEGAL_OPERATION;
 		task_kill(t);
 		return E_OK;
+	case MM_PEEK:
+	case MM_POKE:
+	case MM_REGION:
+		return debug_request(t, mr[0], label, mr, res, nres);
 	default:
 		return E_INVALID_ARGUMENT;
 	}

@@ -1,9 +1,11 @@
 /* The memory manager's parts: the untyped pool (pool.c), tasks and their
- * address spaces (task.c), program loading (elf.c), requests (main.c). */
+ * address spaces (task.c), program loading (elf.c), the supervisor's
+ * access to a task's memory (debug.c), requests (main.c). */
 #ifndef MM_MM_H
 #define MM_MM_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "task.h"
 #include "../../include/proto/mm.h"
@@ -11,6 +13,7 @@
 
 #define MAX_TASKS 32
 #define PAGE 4096ULL
+#define MAX_SEGMENTS 4   /* loadable segments of a program: text and data here */
 
 /* mm's own CNode (the root CNode) layout beyond the kernel's fixed slots */
 extern const struct bootinfo *bi;
@@ -34,6 +37,13 @@ struct mtask {
 	uint64_t heap_start, brk, stack_max;
 	uint64_t device_next;                /* next free DMA address */
 	int may_dma;
+	/* What debug.c needs to find a task's pages and name its regions:
+	 * page_vpn[i] is the page number of the RAM frame whose cap sits in
+	 * store slot i (0: not a RAM frame), and the image's segments. */
+	uint32_t *page_vpn;
+	struct segment { uint64_t start, end; uint32_t flags; } seg[MAX_SEGMENTS];
+	unsigned nseg;
+	uint64_t text_start, text_end;       /* its executable sections */
 };
 extern struct mtask tasks[MAX_TASKS];
 
@@ -50,10 +60,16 @@ enum err task_new_frame(struct mtask *t, cptr_t *frame);
 enum err task_map(struct mtask *t, cptr_t frame, uint64_t va, uint64_t rights);
 enum err task_map_new_page(struct mtask *t, uint64_t va, uint64_t rights);
 void task_store(struct mtask *t, cptr_t slot);
+void task_store_page(struct mtask *t, cptr_t frame, uint64_t va);   /* a RAM frame mapped at va */
 
 /* elf.c */
 enum err elf_load(struct mtask *t, const uint8_t *elf, uint64_t size, uint64_t *entry, uint64_t *end);
 const uint8_t *bootimage_find(const char *name, uint64_t *size);
+
+/* debug.c: the supervisor's access to a task's memory (MM_PEEK, MM_POKE, MM_REGION) */
+enum err debug_peek(struct mtask *t, uint64_t addr, uint64_t bytes, uint64_t *words);
+enum err debug_poke(struct mtask *t, uint64_t addr, uint64_t bytes, uint64_t value);
+enum err debug_region(struct mtask *t, uint64_t region, uint64_t n, uint64_t res[4]);
 
 /* scratch mapping in mm's own address space, for filling frames */
 void *scratch_map(cptr_t frame);

@@ -27,6 +27,16 @@ void task_store(struct mtask *t, cptr_t slot)
 	}
 }
 
+/* The same for a RAM frame mapped at va, remembered so that debug.c finds
+ * the page again. */
+void task_store_page(struct mtask *t, cptr_t frame, uint64_t va)
+{
+	uint64_t i = t->store_next;
+	task_store(t, frame);
+	if (t->store_next > i)
+		t->page_vpn[i] = (uint32_t)(va / PAGE);
+}
+
 static enum err new_object(struct mtask *t, uint64_t type, uint64_t bits, cptr_t *slot)
 {
 	*slot = mm_slot();
@@ -74,7 +84,7 @@ enum err task_map_new_page(struct mtask *t, uint64_t va, uint64_t rights)
 	if (e)
 		return e;
 	e = task_map(t, frame, va, rights);
-	task_store(t, frame);
+	task_store_page(t, frame, va);
 	return e;
 }
 
@@ -107,6 +117,8 @@ static enum err build(struct mtask *t, uint64_t id, const uint8_t *elf, uint64_t
 	    (e = new_object(t, OBJ_TCB, 0, &t->tcb)))
 		return e;
 	t->store_size = 1ULL << store_bits;
+	if (!(t->page_vpn = calloc(t->store_size, sizeof *t->page_vpn)))
+		return E_NOT_ENOUGH_MEMORY;   /* mm's own heap, not the task's quota */
 	if ((e = elf_load(t, elf, size, &entry, &end)))
 		return e;
 	t->heap_start = t->brk = (end + PAGE - 1) & ~(PAGE - 1);
@@ -129,7 +141,7 @@ static enum err build(struct mtask *t, uint64_t id, const uint8_t *elf, uint64_t
 		cnode_delete(SLOT_CNODE, fault);
 		mm_slot_free(fault);
 	}
-	task_store(t, buf);
+	task_store_page(t, buf, TASK_IPCBUF_VADDR);
 	if (e)
 		return e;
 	uint64_t regs[2 + 13] = { 0, 13 };
@@ -190,6 +202,8 @@ void task_kill(struct mtask *t)
 	mm_slot_free(t->vspace);
 	mm_slot_free(t->tcb);
 	mm_slot_free(t->guarded_cnode);
+	free(t->page_vpn);
+	t->page_vpn = NULL;
 	t->used = 0;
 }
 
@@ -288,7 +302,7 @@ enum err task_dma(struct mtask *t, uint64_t pages, uint64_t *va, uint64_t *pa)
 			*pa = r[0];
 		}
 		e = task_map(t, f, base + i * PAGE, RIGHT_READ | RIGHT_WRITE);
-		task_store(t, f);
+		task_store_page(t, f, base + i * PAGE);
 	}
 	task_store(t, ut);
 	if (e)

@@ -169,7 +169,7 @@ static int cmd_conbench(int argc, char **argv)
 	return 0;
 }
 
-/* A supervisor request about one task by name (kill, inject). */
+/* A supervisor request about one task by name (kill). */
 static int task_command(int argc, char **argv, enum err (*op)(const char *))
 {
 	if (argc != 2) {
@@ -185,7 +185,6 @@ static int task_command(int argc, char **argv, enum err (*op)(const char *))
 }
 
 static int cmd_kill(int argc, char **argv) { return task_command(argc, argv, sup_kill); }
-static int cmd_inject(int argc, char **argv) { return task_command(argc, argv, sup_inject); }
 static int cmd_restart(int argc, char **argv) { return task_command(argc, argv, sup_restart); }
 
 int parse_number(const char *s, uint64_t *v)
@@ -305,7 +304,8 @@ static const struct command {
 	{ "kill", "kill NAME: stop a task", cmd_kill },
 	{ "restart", "restart NAME: kill a task of the system and start it again", cmd_restart },
 	{ "audit", "the capability matrix: what each task could reach", cmd_audit },
-	{ "inject", "inject NAME: make a task fault, as a bug would (it is restarted)", cmd_inject },
+	{ "inject", "inject NAME [TYPE [COUNT [SEED]]]: put faults into a task, as bugs would (docs/faults.md)",
+	  cmd_inject },
 	{ "sleep", "sleep MS: wait MS milliseconds", cmd_sleep },
 	{ "run", "run PROGRAM: start a program of the boot image, wait for it", cmd_run },
 	{ "conbench", "conbench N: time N one-byte console writes", cmd_conbench },

@@ -1,5 +1,6 @@
 /* The shell's parts: the command loop and system commands (main.c), the
- * file commands (files.c), what the machine's counters count (counters.c). */
+ * file commands (files.c), fault injection (inject.c), what the machine's
+ * counters count (counters.c). */
 #ifndef SHELL_SHELL_H
 #define SHELL_SHELL_H
 
@@ -44,5 +45,6 @@ int cmd_pwd(int argc, char **argv);
 int cmd_fsbench(int argc, char **argv);
 int cmd_poke(int argc, char **argv);
 int cmd_peek(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
 
 #endif
