@@ -112,6 +112,12 @@ static void service(uint64_t bits)
 		}
 		push_output();
 	}
+	/* all of it went out: say so at once, so that output still stands
+	 * acknowledged if we die idle (and get the rest, if any) */
+	while (attached && nout && written == nout) {
+		xfer();
+		push_output();
+	}
 	set_ier();
 }
 
