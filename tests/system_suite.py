@@ -105,7 +105,12 @@ SHELL_CHECKS = ["system/boots-to-prompt", "shell/help-lists-commands", "shell/ec
                 "system/injected-console-fault-restarted", "system/restarted-console-serves",
                 "system/injected-driver-fault-restarted", "system/restarted-driver-serves",
                 "system/ps-counts-restarts", "system/inject-self-refused", "system/inject-unknown",
-                "system/stack-grows-on-page-faults", "system/dma-needs-description", "system/powers-off"]
+                "system/stack-grows-on-page-faults", "system/dma-needs-description",
+                "console/sum-stops-on-ctrl-c", "console/shell-goes-on-after-ctrl-c",
+                "console/second-reader-gets-its-line", "console/shell-reads-after-second-reader",
+                "console/ctrl-c-interrupts-waiting-reader", "console/typed-ahead-survives-uart-restart",
+                "console/output-not-lost-across-uart-restart", "console/shell-works-after-uart-restarts",
+                "system/powers-off"]
 
 
 def shell_suite(res):
@@ -119,6 +124,7 @@ def shell_suite(res):
                 shell_commands(s, c)
                 line_editing(s, c)
                 faults_and_isolation(s, c)
+                console_server(s, c)
                 r = c.poweroff()
                 s.report(r.ok, "system/powers-off", r.why)
             finally:
@@ -223,6 +229,49 @@ def faults_and_isolation(s, c):
     s.report("stack: exit status 0 (ok)" in out, "system/stack-grows-on-page-faults", out)
     out = c.run("run dmacheck")
     s.report("dmacheck: exit status 7 (no rights)" in out, "system/dma-needs-description", out)
+
+
+def console_server(s, c):
+    """The console server apart from the UART driver: ^C, a second reader,
+    and UART restarts that lose neither typed input nor output."""
+    c.p.send("sum 100000\r")
+    c.expect("sum 100000\r\n")
+    c.p.send("abc")
+    time.sleep(0.3)
+    c.p.send("\x03")
+    c.expect(PROMPT)
+    s.report("sum: interrupted" in c.p.before, "console/sum-stops-on-ctrl-c", c.p.before[-200:])
+    s.report(c.run("echo after sum") == "after sum\n", "console/shell-goes-on-after-ctrl-c")
+    c.p.send("run conreader\r")
+    c.expect("conreader: waiting")
+    c.p.send("for the reader\r")
+    c.expect(PROMPT)
+    s.report("conreader: [for the reader]" in c.p.before and "exit status 0" in c.p.before,
+             "console/second-reader-gets-its-line", c.p.before[-200:])
+    s.report(c.run("echo shell reads") == "shell reads\n", "console/shell-reads-after-second-reader")
+    c.p.send("run conreader\r")
+    c.expect("conreader: waiting")
+    c.p.send("\x03")
+    c.expect(PROMPT)
+    s.report("conreader: interrupted" in c.p.before and "exit status 1" in c.p.before,
+             "console/ctrl-c-interrupts-waiting-reader", c.p.before[-200:])
+    # typed before the driver dies, read after it is back
+    c.p.send("inject uart\recho typed ahead\r")
+    c.expect("\ntyped ahead\r\n")
+    c.expect(PROMPT)
+    s.report(restarted(c.log.getvalue()[-2000:], "uart"), "console/typed-ahead-survives-uart-restart",
+             c.log.getvalue()[-500:])
+    # the driver dies with output of cat still to write: all of it comes (some may twice)
+    with open(os.path.join(ROOT, "disk", "README")) as f:
+        want = [l for l in f.read().split("\n") if l.strip()]
+    mark = len(c.log.getvalue())
+    c.p.send("cat /README\rinject uart\r")
+    c.expect("restarting uart")
+    c.expect(PROMPT)
+    got = c.log.getvalue()[mark:].replace("\r", "")
+    missing = [l for l in want if l not in got]
+    s.report(not missing, "console/output-not-lost-across-uart-restart", f"missing {missing[:3]}")
+    s.report(c.run("echo still here") == "still here\n", "console/shell-works-after-uart-restarts")
 
 
 def fnv1a(data):

@@ -1,12 +1,16 @@
-/* The ns16550a UART driver and console server (include/proto/console.h).
+/* The ns16550a UART driver: hardware only. The console server
+ * (servers/console) holds every buffered byte and every waiting reader;
+ * this driver is its client (CONSOLE_DEV_* in include/proto/console.h),
+ * so if it dies it loses at most what sat in the UART's FIFO.
  *
- * Receive is driven by the UART's interrupt (IRQ via the bound
- * notification): bytes go into a ring; a reader waiting for input holds
- * a saved reply cap until some arrive. When the ring is nearly full the
- * driver stops taking bytes from the UART, so its FIFO fills and QEMU
- * holds back further input: a burst of piped input loses nothing.
- * Transmit goes to the UART while it has room, the rest into a ring
- * drained by the transmitter-empty interrupt. */
+ * It waits on its notification for the UART's interrupt, the console
+ * server's "there is work" signal and the supervisor's heartbeat. Input
+ * taken from the receive FIFO is handed over in the next XFER; when the
+ * console server has no room, the driver keeps it, stops taking bytes,
+ * and the FIFO fills so that QEMU holds back further input (a burst of
+ * piped input loses nothing). Output comes back in the XFER's reply; it
+ * goes into the transmit FIFO as it has room, and the next XFER says
+ * how much went out. */
 #include <string.h>
 #include "task.h"
 #include "../../include/proto/console.h"
@@ -22,172 +26,114 @@
 #define IER_TX 0x02
 #define LSR_DR 0x01
 #define LSR_THRE 0x20
-#define RING 4096
+#define IRQ_BIT 1ULL               /* our IRQ handler signals bit 0 */
+#define WORK_BIT (1ULL << 32)      /* the console server signals this one */
 
 static volatile uint8_t *const uart = (volatile uint8_t *)TASK_DEVICE_BASE;
-static uint8_t rx[RING], tx[RING];
-static unsigned rx_head, rx_tail, tx_head, tx_tail;   /* head: next to take */
-static uint8_t ier;
-static cptr_t reader;          /* saved reply cap of a waiting reader */
-static uint64_t reader_max;
-static int reader_line;        /* it waits for a whole line */
+static uint8_t in[CONSOLE_DEV_MAX];     /* taken from the FIFO, not yet handed over */
+static unsigned nin;
+static uint8_t out[CONSOLE_DEV_MAX];    /* the console server's last chunk */
+static unsigned nout, written;
+static int attached;
 
-static unsigned rx_count(void) { return rx_tail - rx_head; }
-static unsigned tx_count(void) { return tx_tail - tx_head; }
-
-static void set_ier(uint8_t v)
+static void set_ier(void)
 {
-	ier = v;
-	uart[IER] = v;
+	uart[IER] = (nin < sizeof in ? IER_RX : 0) | (written < nout ? IER_TX : 0);
 }
 
 static void pull_input(void)
 {
-	while (rx_count() < RING - 16 && (uart[LSR] & LSR_DR))
-		rx[rx_tail++ % RING] = uart[RBR];
-	/* nearly full: stop listening until the reader catches up */
-	set_ier(rx_count() >= RING - 16 ? (ier & ~IER_RX) : (ier | IER_RX));
+	while (nin < sizeof in && (uart[LSR] & LSR_DR))
+		in[nin++] = uart[RBR];
 }
 
 static void push_output(void)
 {
-	while (tx_count() && (uart[LSR] & LSR_THRE))
-		uart[THR] = tx[tx_head++ % RING];
-	set_ier(tx_count() ? (ier | IER_TX) : (ier & ~IER_TX));
+	while (written < nout && (uart[LSR] & LSR_THRE))
+		uart[THR] = out[written++];
 }
 
-/* How many bytes a read may take now: 0 if it must wait. */
-static unsigned available(uint64_t max, int line)
+/* Lend the console server a badged copy of our notification. */
+static enum err attach(void)
 {
-	unsigned n = rx_count() < max ? rx_count() : (unsigned)max;
-	if (!line)
-		return n;
-	for (unsigned i = 0; i < n; i++)
-		if (rx[(rx_head + i) % RING] == '\n' || rx[(rx_head + i) % RING] == '\r')
-			return i + 1;   /* a terminal's Enter is a carriage return */
-	return n == max || rx_count() >= RING - 16 ? n : 0;   /* a full ring is a line too */
-}
-
-/* n bytes of input, packed after the length word. */
-static unsigned take_input(unsigned n, uint64_t *words)
-{
-	uint8_t *bytes = (uint8_t *)&words[1];
-	for (unsigned i = 0; i < n; i++)
-		bytes[i] = rx[rx_head++ % RING];
-	words[0] = n;
-	if (!(ier & IER_RX))
-		pull_input();
-	return 1 + (n + 7) / 8;
-}
-
-static void send_words(cptr_t to, uint64_t label, unsigned n, const uint64_t *w)
-{
-	for (unsigned i = MSG_REG_COUNT; i < n; i++)
-		__ipcbuf->mr[i] = w[i];
-	sys_send(to, MSGINFO(label, 0, n), w[0], w[1], w[2], w[3]);
-}
-
-static void wake_reader(void)
-{
-	uint64_t words[MSG_MAX_WORDS] = { 0 };
-	unsigned avail = reader ? available(reader_max, reader_line) : 0;
-	if (!avail)
-		return;
-	unsigned n = take_input(avail, words);
-	send_words(reader, E_OK, n, words);   /* the saved reply cap is used up */
-	slot_free(reader);
-	reader = 0;
-}
-
-static void write_bytes(const uint8_t *p, uint64_t len)
-{
-	for (uint64_t i = 0; i < len; i++) {
-		while (tx_count() == RING) {   /* ring full: wait for the UART itself */
-			while (!(uart[LSR] & LSR_THRE))
-				;
-			uart[THR] = tx[tx_head++ % RING];
-		}
-		tx[tx_tail++ % RING] = p[i];
+	cptr_t n = slot_alloc();
+	enum err e = cnode_mint(TSLOT_CNODE, n, TSLOT_CNODE, TSLOT_NOTIFICATION, RIGHT_WRITE, WORK_BIT);
+	if (e == E_OK) {
+		__ipcbuf->caps[0] = n;
+		e = (enum err)sys_call(task.console, MSGINFO(CONSOLE_DEV_ATTACH, 1, 0), 0, 0, 0, 0).err;
 	}
-	push_output();
+	cnode_delete(TSLOT_CNODE, n);
+	slot_free(n);
+	return e;
 }
 
-static void interrupt(void)
+/* Hand over input and the count written; take the next output. */
+static void xfer(void)
+{
+	uint64_t words[MSG_MAX_WORDS] = { written, nin };
+	memcpy(&words[2], in, nin);
+	unsigned n = 2 + (nin + 7) / 8;
+	for (unsigned i = MSG_REG_COUNT; i < n; i++)
+		__ipcbuf->mr[i] = words[i];
+	struct sysret r = sys_call(task.console, MSGINFO(CONSOLE_DEV_XFER, 0, n), words[0], words[1], words[2], words[3]);
+	unsigned len = MSGINFO_LEN(r.info);
+	if (r.err || len < 2 || r.mr[0] > nin || r.mr[1] > CONSOLE_DEV_MAX || 2 + (r.mr[1] + 7) / 8 > len) {
+		attached = 0;   /* a new console server, or one that lost us: attach again */
+		return;
+	}
+	memmove(in, in + r.mr[0], nin - r.mr[0]);
+	nin -= (unsigned)r.mr[0];
+	words[2] = r.mr[2];
+	words[3] = r.mr[3];
+	for (unsigned i = MSG_REG_COUNT; i < len; i++)
+		words[i] = __ipcbuf->mr[i];
+	nout = (unsigned)r.mr[1];
+	memcpy(out, &words[2], nout);
+	written = 0;
+}
+
+/* One event: the FIFOs serviced, and the console server called when
+ * there is input for it, its chunk is out, or it asked. */
+static void service(uint64_t bits)
 {
 	pull_input();
 	push_output();
-	INVOKE0(TSLOT_IRQ0, IRQ_HANDLER_ACK);
-	wake_reader();
-}
-
-/* Returns the number of reply words, or -1 if the reply is deferred. */
-static int request(uint64_t label, struct sysret *r, uint64_t *words, enum err *e)
-{
-	uint64_t len = r->mr[0];
-	*e = E_OK;
-	switch (label) {
-	case CONSOLE_WRITE:
-		if (len > CONSOLE_MAX || (len + 7) / 8 + 1 > MSGINFO_LEN(r->info)) {
-			*e = E_INVALID_ARGUMENT;
-			return 0;
-		}
-		memcpy(&words[1], &r->mr[1], 3 * 8);
-		for (unsigned i = MSG_REG_COUNT; i < MSGINFO_LEN(r->info); i++)
-			words[i] = __ipcbuf->mr[i];
-		write_bytes((const uint8_t *)&words[1], len);
-		return 0;
-	case CONSOLE_READ:
-	case CONSOLE_READ_LINE: {
-		int line = label == CONSOLE_READ_LINE;
-		if (len == 0 || len > CONSOLE_MAX) {
-			*e = E_INVALID_ARGUMENT;
-			return 0;
-		}
-		if (reader) {
-			*e = E_IN_USE;   /* one reader at a time */
-			return 0;
-		}
-		unsigned avail = available(len, line);
-		if (avail)
-			return (int)take_input(avail, words);
-		reader = slot_alloc();
-		reader_max = len;
-		reader_line = line;
-		if ((*e = INVOKE(TSLOT_CNODE, CNODE_SAVE_CALLER, reader)) != E_OK) {
-			reader = 0;
-			return 0;
-		}
-		return -1;
+	if (!attached && attach() == E_OK) {
+		attached = 1;
+		nout = written = 0;   /* a chunk of before is sent again */
+		bits |= WORK_BIT;
 	}
-	default:
-		*e = E_INVALID_ARGUMENT;
-		return 0;
+	if (attached && (nin || (written == nout && (nout || (bits & WORK_BIT))))) {
+		xfer();
+		if (!attached && attach() == E_OK) {   /* the console server was new: once more */
+			attached = 1;
+			nout = written = 0;
+			xfer();
+		}
+		push_output();
 	}
+	/* all of it went out: say so at once, so that output still stands
+	 * acknowledged if we die idle (and get the rest, if any) */
+	while (attached && nout && written == nout) {
+		xfer();
+		push_output();
+	}
+	set_ier();
 }
 
 int main(uint64_t id)
 {
 	(void)id;
-	uint64_t words[MSG_MAX_WORDS];
 	uart[LCR] = 0x03;   /* 8 bits, no parity, 1 stop bit */
 	pull_input();       /* input may be waiting already: turning the FIFOs on clears them */
 	uart[FCR] = 0x01;
-	pull_input();       /* also turns the receive interrupt on */
+	service(WORK_BIT);
 	for (;;) {
-		struct sysret r = sys_recv(TSLOT_SERVICE);
-		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
-			if (r.badge & SUP_HEARTBEAT_BADGE)
-				heartbeat_answer();
-			interrupt();
-			continue;
-		}
-		enum err e;
-		memset(words, 0, sizeof words);
-		int n = request(MSGINFO_LABEL(r.info), &r, words, &e);
-		if (n < 0)
-			continue;
-		for (int i = MSG_REG_COUNT; i < n; i++)
-			__ipcbuf->mr[i] = words[i];
-		sys_reply(MSGINFO(e, 0, n), words[0], words[1], words[2], words[3]);
+		struct sysret r = ntfn_wait(TSLOT_NOTIFICATION);
+		if (r.badge & SUP_HEARTBEAT_BADGE)
+			heartbeat_answer();
+		service(r.badge);
+		if (r.badge & IRQ_BIT)
+			INVOKE0(TSLOT_IRQ0, IRQ_HANDLER_ACK);
 	}
 }

@@ -2,7 +2,8 @@
  * checked slot by slot against its description. A task may hold its own
  * TCB, CNode and VSpace, mm, its described service endpoint, notification,
  * timer, IRQ handlers and the endpoints of services it may call (and, in
- * its free slots, reply caps and copies of those). Anything else — another
+ * its free slots, reply caps and copies of those); a server also a right
+ * to signal a client's notification, lent by that client. Anything else — another
  * task's memory, a device, an IRQ, an endpoint, the power-off cap — is a
  * breach. */
 #include "init.h"
@@ -43,6 +44,22 @@ static int endpoint_allowed(const struct stask *s, uint64_t pa, uint64_t slot)
 	return 0;
 }
 
+/* A signal-only right to the notification of a task that may call this
+ * one: lent by a client so its server can wake it without waiting on it
+ * (the UART driver and the console server, include/proto/console.h). */
+static int lent_signal(const struct stask *s, const struct cap_info *c)
+{
+	if (!s->desc || s->desc->serves < 0 || (c->rights & ~RIGHT_WRITE))
+		return 0;
+	for (unsigned i = 0; i < nstasks; i++) {
+		const struct stask *t = &stasks[i];
+		if (t != s && t->state == TASK_RUNNING && t->desc && (t->desc->calls & (1u << s->desc->serves)) &&
+		    c->paddr == paddr_at(t->cnode, TSLOT_NOTIFICATION))
+			return 1;
+	}
+	return 0;
+}
+
 /* Which category a cap in slot `slot` breaches, or -1 if it is allowed. */
 static int breach(const struct stask *s, uint64_t slot, const struct cap_info *c)
 {
@@ -58,6 +75,8 @@ static int breach(const struct stask *s, uint64_t slot, const struct cap_info *c
 	case OBJ_SYSTEM: return R_POWER;
 	case OBJ_ENDPOINT: return endpoint_allowed(s, c->paddr, slot) ? -1 : R_ENDPOINT;
 	case OBJ_NOTIFICATION:
+		if (lent_signal(s, c))
+			return -1;
 		return d && (d->nirqs || d->timer || d->heartbeat_ms) && c->paddr == paddr_at(s->cnode, TSLOT_NOTIFICATION) ? -1 : R_IRQ;
 	case OBJ_TIMER: return d && d->timer && slot == TSLOT_TIMER ? -1 : R_IRQ;
 	case OBJ_REPLY: return -1;   /* a caller's right to an answer */

@@ -1,6 +1,6 @@
 /* The shell: an ordinary task with caps to the console, mm and the
- * supervisor, and nothing else. Line editing: backspace, ^C drops the
- * line, ^D on an empty line is ignored (this is the only console). */
+ * supervisor, and nothing else. The console server edits the lines it
+ * reads (input.c). */
 #include "shell.h"
 #include "../../include/proto/mm.h"
 #include "../../include/proto/supervisor.h"
@@ -214,7 +214,11 @@ static int cmd_sleep(int argc, char **argv)
 		printf("sleep: usage: sleep MS (0..3600000)\n");
 		return 1;
 	}
-	enum err e = sleep_ms(ms);
+	enum err e;
+	if (sleep_interruptible(ms, &e)) {
+		printf("sleep: interrupted\n");
+		return 1;
+	}
 	if (e)
 		printf("sleep: %s\n", err_name(e));
 	return e != E_OK;
@@ -255,11 +259,16 @@ static int cmd_sum(int argc, char **argv)
 		return 1;
 	}
 	fflush(stdout);
-	for (; got < want; got++) {
-		int c = getchar();
-		if (c == EOF)
+	while (got < want) {
+		char buf[256];
+		int64_t n = shell_read(0, buf, want - got < sizeof buf ? want - got : sizeof buf);
+		if (n < 0) {
+			printf("sum: %s\n", err_name((uint64_t)-n));
 			break;
-		h = (h ^ (uint8_t)c) * 0x01000193;
+		}
+		for (int64_t i = 0; i < n; i++)
+			h = (h ^ (uint8_t)buf[i]) * 0x01000193;
+		got += (uint64_t)n;
 	}
 	printf("sum: %llu bytes, fnv1a 0x%08lx\n", (unsigned long long)got, (unsigned long)h);
 	return got != want;
@@ -271,7 +280,7 @@ static int cmd_read(int argc, char **argv)
 	char buf[CONSOLE_LINE + 1];
 	(void)argc, (void)argv;
 	fflush(stdout);
-	int64_t n = input_line(buf, CONSOLE_LINE);
+	int64_t n = shell_read(1, buf, CONSOLE_LINE);
 	if (n < 0) {
 		printf("read: %s\n", err_name((uint64_t)-n));
 		return 1;
@@ -362,37 +371,20 @@ static void execute(char *line)
 	printf("sh: %s: unknown command (try help)\n", argv[0]);
 }
 
-/* Read a line with echo and editing; returns 0 at end of input. */
-static int read_line(char *buf)
+/* Read a command line: the console server echoes and edits it (backspace;
+ * ^C drops it and gives a new prompt; ^D means nothing, this being the
+ * only console). A read that keeps failing is reported, then the line is
+ * empty: the shell never ends for want of input. */
+static void read_line(char *buf)
 {
-	unsigned len = 0;
-	for (;;) {
-		int c = getchar();
-		if (c == EOF)
-			return 0;
-		if (c == '\r' || c == '\n') {
-			printf("\n");
-			buf[len] = 0;
-			return 1;
-		}
-		if (c == 0x7f || c == '\b') {
-			if (len) {
-				len--;
-				printf("\b \b");
-			}
-		} else if (c == 0x03) {          /* ^C: drop the line */
-			printf("^C\n");
-			len = 0;
-			buf[0] = 0;
-			return 1;
-		} else if (c == 0x04) {          /* ^D: no end of input on the console */
-			continue;
-		} else if (c >= ' ' && c < 0x7f && len < LINE_MAX - 1) {
-			buf[len++] = (char)c;
-			putchar(c);
-		}
-		fflush(stdout);
-	}
+	int64_t n = shell_read(1, buf, LINE_MAX - 1);
+	if (n < 0 && n != -(int64_t)E_INTERRUPTED)
+		printf("sh: console: %s\n", err_name((uint64_t)-n));
+	if (n < 0)
+		n = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = 0;
 }
 
 int main(uint64_t id)
@@ -407,8 +399,7 @@ int main(uint64_t id)
 	for (;;) {
 		printf("k4$ ");
 		fflush(stdout);
-		if (!read_line(line))
-			return 0;
+		read_line(line);
 		execute(line);
 		fflush(stdout);
 	}

@@ -1,6 +1,7 @@
 /* The shell's parts: the command loop and system commands (main.c), the
  * file commands (files.c), fault injection (inject.c), what the machine's
- * counters count (counters.c). */
+ * counters count (counters.c), console input that survives restarts and ^C
+ * (input.c). */
 #ifndef SHELL_SHELL_H
 #define SHELL_SHELL_H
 
@@ -17,6 +18,12 @@ int parse_number(const char *s, uint64_t *v);
 int resolve(const char *cmd, const char *arg, char out[FS_PATH_MAX + 1]);
 /* Write text to a file (echo's > and >>). */
 int write_text(const char *path, const char *text, int append);
+
+/* Console input (input.c): a raw read or an edited line, retried across a
+ * console restart; bytes, or -E_INTERRUPTED on ^C, or -error. */
+int64_t shell_read(int line, char *buf, uint64_t max);
+/* Sleep ms; 1 if ^C ended it early. */
+int sleep_interruptible(uint64_t ms, enum err *e);
 
 /* What rdinstret and rdtime count here (counters.c): under QEMU -icount
  * one virtual clock (instructions, and the hart's sleep besides), without
