@@ -23,6 +23,7 @@ from checks import Results  # noqa: E402
 import system_suite  # noqa: E402
 import storage_suite  # noqa: E402
 import fuzz_suite  # noqa: E402
+import campaign_suite  # noqa: E402
 
 ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
 # ./do.sh test builds K4_BUILD (default build/) with the fastpath and
@@ -265,7 +266,7 @@ def other_configuration(res, build, prefix):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    storage fuzz config slowpath)."""
+    storage fuzz campaign config slowpath)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -276,8 +277,9 @@ def main(only=()):
 
     suites = {"boot": boot_suite, "kernel": kernel_suite, "bench": bench_suite, "shell": system_suite.shell_suite,
               "piped": system_suite.piped_suite, "storage": storage_suite.storage_suite, "fuzz": fuzz}
-    if not ONLY_THIS:
-        suites = {"config": configuration_suite, **suites, "slowpath": slowpath}
+    if not ONLY_THIS:   # the campaigns boot their own image: once a run, like the host fuzzer
+        suites = {"config": configuration_suite, **suites, "campaign": campaign_suite.campaign_suite,
+                  "slowpath": slowpath}
     try:
         for name, suite in suites.items():
             if only and name not in only:

@@ -301,6 +301,22 @@ static int one_fault(uint64_t i)
 	return 1;
 }
 
+/* The disk the host checks: all the workload had done, consistent, and
+ * /campaign.done saying so (the host reads it there, not on a console
+ * that may be the dead target). */
+static enum err final_sync(void)
+{
+	enum err e = fs_sync();
+	if (e)
+		return e;
+	int64_t fd = fs_open("/campaign.done", FS_O_CREAT | FS_O_WRITE | FS_O_TRUNC);
+	if (fd < 0)
+		return (enum err)-fd;
+	int64_t n = fs_write(fd, "synced\n", 7);
+	fs_close(fd);
+	return n != 7 ? (n < 0 ? (enum err)-n : E_IO) : fs_sync();
+}
+
 int main(uint64_t id)
 {
 	(void)id;
@@ -324,8 +340,7 @@ int main(uint64_t id)
 	say("campaign: end after fault %llu of %llu..%llu, %s, %llu ms", (unsigned long long)(i - !dead),
 	    (unsigned long long)cfg.first, (unsigned long long)(cfg.first + cfg.count - 1),
 	    dead ? "target left dead" : "all injected", (unsigned long long)(now_ms() - t0));
-	/* the disk the host checks: whatever the workload had done, consistent */
-	e = fs_sync();
+	e = final_sync();
 	say("campaign: final sync: %s", err_name(e));
 	sup_power_off();
 	return 0;
