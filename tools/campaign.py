@@ -369,6 +369,21 @@ def counts(faults):
     return c
 
 
+OUTCOMES = ["silent corruption", "client errors", "hang", "crash", "exit or other", "no visible effect",
+            "not injected"]
+
+
+def outcome_class(f):
+    """One outcome a fault is drawn as: the worst thing seen after it."""
+    if not f["injected"]:
+        return "not injected"
+    for name, key in (("silent corruption", "silent_corruptions"), ("client errors", "client_errors"),
+                      ("hang", "hangs_detected"), ("crash", "crashes_detected")):
+        if f[key]:
+            return name
+    return "exit or other" if f["restarts"] or f["left_dead"] or f["other_task_failures"] else "no visible effect"
+
+
 def summarize(args, boots, seconds):
     faults = sorted((f for b in boots for f in b.faults), key=lambda f: f["index"])
     everything = faults + [b.before for b in boots]
@@ -408,6 +423,7 @@ def summarize(args, boots, seconds):
         r = [f["recovery_ms"] for f in mine if f["recovery_ms"] is not None]
         c["recovery_ms"] = {"median": statistics.median(r) if r else None, "p99": percentile(r, 99),
                             "max": max(r) if r else None}
+        c["outcomes"] = {o: sum(outcome_class(f) == o for f in mine) for o in OUTCOMES}
         by_type[kind] = c
     fig["by_type"] = by_type
     fig["boots_detail"] = [{"faults": [b.faults[0]["index"], b.faults[-1]["index"]] if b.faults else [],
@@ -472,13 +488,10 @@ def plot(fig, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     kinds = list(fig["by_type"])
-    outcomes = [("no_effect", "no visible effect"), ("crashes_detected", "crash"), ("hangs_detected", "hang"),
-                ("client_errors", "client errors"), ("silent_corruptions", "silent corruption"),
-                ("not_injected", "not injected")]
     f, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
     bottom = [0] * len(kinds)
-    for key, label in outcomes:
-        vals = [fig["by_type"][k].get(key, 0) for k in kinds]
+    for label in OUTCOMES:   # each fault once, by the worst thing seen after it
+        vals = [fig["by_type"][k]["outcomes"][label] for k in kinds]
         a.bar(kinds, vals, bottom=bottom, label=label)
         bottom = [x + y for x, y in zip(bottom, vals)]
     a.set_title(f"outcomes by fault type ({fig['target']}, seed {fig['seed']})")

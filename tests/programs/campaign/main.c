@@ -286,6 +286,9 @@ static int one_fault(uint64_t i)
 		return 1;
 	}
 	enum outcome o = watch(&before, t0, &ms);
+	if (legacy && type != FT_CRASH)
+		say("campaign: fault %llu %s not injected: old supervisor; crash instead", (unsigned long long)i,
+		    type_names[type]);
 	if (legacy)   /* the old SUP_INJECT: pc = 0, whatever the type */
 		say("campaign: fault %llu crash injected (old supervisor: pc = 0)", (unsigned long long)i);
 	else
