@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's commands. ./do.sh run | test | debug | bench | profile | fuzz
+# The project's commands. ./do.sh run | test | debug | bench | profile | fuzz | campaign
 # Each installs what is missing (as root, with apt-get), configures Meson
 # and builds with Ninja before it does its job.
 set -euo pipefail
@@ -174,6 +174,11 @@ fuzz)
 	fi
 	exec "$PYTHON" tests/run_fuzz.py "$@"
 	;;
+campaign)   # a fault campaign on the system of campaign.conf, built in $BUILD-campaign
+	shift || true
+	build "$BUILD-campaign" -Dsystem=campaign.conf
+	K4_BUILD=$BUILD-campaign exec "$PYTHON" tools/campaign.py "$@"
+	;;
 debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
 	shift
 	image=run task=""
@@ -213,6 +218,8 @@ debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
 	echo "       $0 fuzz [--iterations N] [--seed S] [--json FILE] [--coverage] | fuzz --known" >&2
 	echo "       $0 fuzz --image [--count M] [--seed S]" >&2
 	echo "       $0 fuzz --host [libFuzzer options]" >&2
+	echo "       $0 campaign --target virtio-blk|uart|fs --faults N --seed S [--types LIST] [--jobs J]" >&2
+	echo "                   [--json FILE] [--plot FILE]" >&2
 	exit 2
 	;;
 esac

@@ -23,6 +23,7 @@ from checks import Results  # noqa: E402
 import system_suite  # noqa: E402
 import storage_suite  # noqa: E402
 import fuzz_suite  # noqa: E402
+import campaign_suite  # noqa: E402
 import faults_suite  # noqa: E402
 import supervisor_suite  # noqa: E402
 
@@ -267,7 +268,7 @@ def other_configuration(res, build, prefix):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    supervisor storage faults fuzz config slowpath)."""
+    supervisor storage faults fuzz campaign config slowpath)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -280,8 +281,9 @@ def main(only=()):
               "piped": system_suite.piped_suite,
               "supervisor": supervisor_suite.supervisor_suite, "storage": storage_suite.storage_suite,
               "faults": faults_suite.faults_suite, "fuzz": fuzz}
-    if not ONLY_THIS:
-        suites = {"config": configuration_suite, **suites, "slowpath": slowpath}
+    if not ONLY_THIS:   # the campaigns boot their own image: once a run, like the host fuzzer
+        suites = {"config": configuration_suite, **suites, "campaign": campaign_suite.campaign_suite,
+                  "slowpath": slowpath}
     try:
         for name, suite in suites.items():
             if only and name not in only:

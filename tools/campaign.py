@@ -1,0 +1,555 @@
+#!/usr/bin/env python3
+"""A fault-injection campaign (./do.sh campaign; docs/campaigns.md).
+
+    campaign.py --target virtio-blk|uart|fs --faults N --seed S [--types LIST]
+                [--jobs J] [--json FILE] [--plot FILE] [--window MS] [--settle MS]
+
+Boots the campaign system (campaign.conf, built in K4_BUILD) with the
+storage workload running; the guest task `campaign` injects the faults one
+after another (tests/programs/campaign). The host only sets up each boot
+(the orders in /campaign.cfg on a fresh disk), reads the console, and
+checks the disk when QEMU has ended: every acknowledged write with debugfs,
+the host's reference file, and e2fsck -fn. A boot ends when every fault of
+its range is in, when the target is left dead, or when the kernel panics or
+the system stops printing; the faults left go to a new boot. --jobs J runs
+J QEMU instances on disjoint ranges of fault numbers; fault i's type and
+seed depend only on (S, i), so the same seed gives the same faults.
+
+The lines read, and the part of the system that prints them:
+  campaign: ...                   tests/programs/campaign (here)
+  workload: ...                   tests/programs/workload (here)
+  init: task NAME crashed|exited  the supervisor (main today)
+  init: restarting NAME: done     the supervisor; "(generation G, N ms after
+                                  the failure)" only with the sup part
+  init: task NAME hung ...        the supervisor, sup part (hang detection)
+  init: NAME is down ...          the supervisor, sup part (restart policy)
+  inject: activated TYPE in NAME  the injector, inj part (activation)
+  fs: virtio-blk back after N ms  the file server, blk part (recovery time)
+A line that never comes leaves its figure at 0 (or its source unused); the
+table says which figures had no source in this run."""
+import argparse
+import json
+import os
+import re
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import qemu_run  # noqa: E402
+
+DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
+E2FSCK = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
+FAULT_TYPES = ["flip", "nop", "operand", "branch", "nobranch", "pointer", "register", "data", "heap", "stack",
+               "loop", "exit", "wild", "reply", "crash"]   # include/proto/faultinj.h, FAULT_TYPE_NAMES
+TARGETS = ("virtio-blk", "uart", "fs")
+REF_PATH, REF_SIZE, REF_SEED = "/campaign.ref", 256 << 10, 12345   # tests/programs/workload
+COUNTS = ["faults", "activated", "no_effect", "crashes_detected", "hangs_detected", "restarts", "client_errors",
+          "silent_corruptions", "writes_lost", "kernel_panics", "other_task_failures"]
+BOOT_SECONDS = 600   # one boot's limit; a boot silent for QUIET_SECONDS is stopped
+QUIET_SECONDS = 30
+
+
+def pattern(size, seed):
+    """The bytes the workload (and the shell's `write`) makes from a seed."""
+    out, s = bytearray(size), seed
+    for i in range(size):
+        s = (s * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+        out[i] = s >> 56
+    return bytes(out)
+
+
+# --- one boot -------------------------------------------------------------
+
+def prepare_disk(build, folder, orders):
+    """A fresh copy of the build's disk with the orders and the reference file."""
+    disk = os.path.join(folder, "disk.img")
+    shutil.copy(os.path.join(build, "disk.img"), disk)
+    for name, data in (("campaign.cfg", orders.encode()), ("campaign.ref", pattern(REF_SIZE, REF_SEED))):
+        src = os.path.join(folder, name)
+        with open(src, "wb") as f:
+            f.write(data)
+        subprocess.run([DEBUGFS, "-w", "-R", f"write {src} {name}", disk], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+    return disk
+
+
+def run_qemu(build, disk, on_line):
+    """Runs the campaign image on `disk`, calling on_line(line) for each
+    line as it comes; returns the qemu_run.Result of the boot."""
+    cmd = qemu_run.qemu_cmd("kernel-run.elf", disk=disk, build=build)
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    chunks, pending = [], b""
+    start = last = time.monotonic()
+    timed_out = silent = eof = False
+    try:
+        while not eof:
+            ready, _, _ = select.select([p.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                eof = not chunk
+                chunks.append(chunk)
+                last = time.monotonic()
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    on_line(line.decode(errors="replace").rstrip("\r"))
+            now = time.monotonic()
+            if now - start > BOOT_SECONDS or now - last > QUIET_SECONDS:
+                timed_out, silent = True, now - start <= BOOT_SECONDS
+                break
+    finally:
+        qemu_run.kill_group(p.pid)
+        code = p.wait()
+        p.stdout.close()
+    out = b"".join(chunks).decode(errors="replace")
+    return qemu_run.Result(None if timed_out else code, out, timed_out, silent, qemu_run.POWER_OFF,
+                           QUIET_SECONDS if silent else BOOT_SECONDS)
+
+
+# --- reading a boot's console ----------------------------------------------
+
+LINES = [(name, re.compile(rx)) for name, rx in [
+    ("inject", r"^campaign: inject (\d+) (\S+) seed (\d+)"),
+    ("not_injected", r"^campaign: fault (\d+) (\S+) not injected: (.*)"),
+    ("injected", r"^campaign: fault (\d+) (\S+) injected"),
+    ("outcome", r"^campaign: fault (\d+) outcome (\S+) after (\d+) ms"),
+    ("end", r"^campaign: end after fault (\d+) of \d+\.\.\d+, (.*), \d+ ms"),
+    ("final_sync", r"^campaign: final sync: (.*)"),
+    ("no_campaign", r"^campaign: no campaign: (.*)"),
+    ("crashed", r"^init: task (\S+) crashed"),
+    ("hung", r"^init: task (\S+) hung"),
+    ("exited", r"^init: task (\S+) exited"),
+    ("restarted", r"^init: restarting (\S+): done(?: \(generation (\d+), (\d+) ms after the failure\))?"),
+    ("down", r"^init: (\S+) is down"),
+    ("activated", r"^inject: activated (\S+) in (\S+)"),
+    ("back", r"^fs: (\S+) back after (\d+) ms"),
+    ("client_error", r"^workload: error "),
+    ("wrong_bytes", r"^workload: wrong bytes in (\S+) at (\d+)"),
+    ("write", r"^workload: write (\d+) (\d+) (\d+) (\d+)"),
+    ("synced", r"^workload: synced (\d+) (\d+)"),
+]]
+
+
+def new_fault(index, kind, seed):
+    return {"index": index, "type": kind, "seed": seed, "injected": False, "not_injected": [],
+            "activated": False, "crashes_detected": 0, "hangs_detected": 0, "restarts": 0, "left_dead": 0,
+            "client_errors": 0, "silent_corruptions": 0, "other_task_failures": 0, "outcome": None,
+            "recovery_ms": None, "recovery_source": None, "guest_watch_ms": None}
+
+
+class Boot:
+    """What one boot's console said, line by line: a record per fault
+    (the lines between its 'campaign: inject' and the next), and the
+    workload's writes, for the disk check."""
+
+    def __init__(self, target):
+        self.target = target
+        self.faults, self.cur = [], None
+        self.before = new_fault(-1, "none", 0)   # failures before the first fault
+        self.slots = {}                          # slot -> {"pending": (gen, size, seed), "acked": ...}
+        self.end = self.final_sync = self.no_campaign = None
+
+    def line(self, text):
+        for name, rx in LINES:
+            m = rx.search(text)
+            if m:
+                getattr(self, "on_" + name)(*m.groups())
+                return
+
+    def rec(self):
+        return self.cur if self.cur is not None else self.before
+
+    def on_inject(self, i, kind, seed):
+        self.cur = new_fault(int(i), kind, int(seed))
+        self.faults.append(self.cur)
+
+    def on_not_injected(self, i, kind, why):
+        self.rec()["not_injected"].append(kind)
+        self.rec()["type"] = "crash" if "crash instead" in why else kind
+
+    def on_injected(self, i, kind):
+        r = self.rec()
+        r["injected"], r["type"] = True, kind
+        if kind == "crash":   # the old supervisor's pc = 0 crashes at once
+            r["activated"] = r["activated"] or r["crashes_detected"] > 0
+
+    def on_outcome(self, i, what, ms):
+        r = self.rec()
+        r["outcome"], r["guest_watch_ms"] = what, int(ms)
+        if what == "dead" and r["restarts"] == 0:
+            r["left_dead"] = 1
+        if what == "restarted" and r["recovery_ms"] is None:
+            r["recovery_ms"], r["recovery_source"] = int(ms), "campaign"   # an upper bound, 1 ms polls
+
+    def ended(self):
+        """The last fault of a boot that left its target failed and not
+        restarted left it dead, whether or not its outcome line came out
+        (the console may be the target)."""
+        last = self.faults[-1] if self.faults else None
+        if last and last["crashes_detected"] + last["hangs_detected"] > last["restarts"]:
+            last["left_dead"] = 1
+
+    def on_end(self, i, why):
+        self.end = (int(i), why)
+
+    def on_final_sync(self, why):
+        self.final_sync = why
+
+    def on_no_campaign(self, why):
+        self.no_campaign = why
+
+    def failure(self, name, key):
+        r = self.rec()
+        if name == self.target:
+            r[key] += 1
+            r["activated"] = True
+            r["injected"] = r["index"] >= 0   # its own line may be lost with the console
+        elif name != "campaign":
+            r["other_task_failures"] += 1
+
+    def on_crashed(self, name):
+        self.failure(name, "crashes_detected")
+
+    def on_hung(self, name):
+        self.failure(name, "hangs_detected")
+
+    def on_exited(self, name):
+        if name == self.target:
+            self.rec()["activated"] = True
+        elif name != "campaign":
+            self.rec()["other_task_failures"] += 1
+
+    def on_restarted(self, name, generation, ms):
+        r = self.rec()
+        if name == self.target:
+            r["restarts"] += 1
+            if ms is not None and r["recovery_source"] != "fs":
+                r["recovery_ms"], r["recovery_source"] = int(ms), "supervisor"
+
+    def on_down(self, name):
+        if name == self.target:
+            self.rec()["left_dead"] = 1
+
+    def on_activated(self, kind, name):
+        if name == self.target:
+            self.rec()["activated"] = True
+
+    def on_back(self, name, ms):
+        r = self.rec()
+        if name == self.target:
+            r["recovery_ms"], r["recovery_source"] = int(ms), "fs"
+
+    def on_client_error(self):
+        self.rec()["client_errors"] += 1
+
+    def on_wrong_bytes(self, path, off):
+        self.rec()["silent_corruptions"] += 1
+
+    def on_write(self, slot, gen, size, seed):
+        self.slots.setdefault(int(slot), {"acked": None})["pending"] = (int(gen), int(size), int(seed))
+
+    def on_synced(self, slot, gen):
+        s = self.slots.get(int(slot), {})
+        if s.get("pending") and s["pending"][0] == int(gen):
+            s["acked"], s["pending"] = s["pending"], None
+
+
+# --- the disk at the end of a boot -----------------------------------------
+
+def dump(disk, path):
+    with tempfile.NamedTemporaryFile() as t:
+        subprocess.run([DEBUGFS, "-R", f"dump {path} {t.name}", disk], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        with open(t.name, "rb") as f:
+            return f.read()
+
+
+def check_disk(disk, boot):
+    """The acknowledged writes still on the disk exactly, the host's file
+    untouched, e2fsck's verdict. A slot whose last write was started but
+    not acknowledged is not judged: it may hold anything of that write."""
+    lost, judged = [], 0
+    for slot, s in sorted(boot.slots.items()):
+        if s.get("pending") or not s["acked"]:
+            continue
+        judged += 1
+        gen, size, seed = s["acked"]
+        if dump(disk, f"/cw/{slot}") != pattern(size, seed):
+            lost.append(f"/cw/{slot} generation {gen}")
+    ref_ok = dump(disk, REF_PATH) == pattern(REF_SIZE, REF_SEED)
+    synced = dump(disk, "/campaign.done") == b"synced\n"   # the campaign task's last act
+    p = subprocess.run([E2FSCK, "-fn", disk], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return {"writes_lost": lost, "writes_judged": judged, "reference_intact": ref_ok, "synced": synced,
+            "e2fsck_clean": p.returncode == 0, "e2fsck": p.stdout.decode(errors="replace")[-2000:]}
+
+
+# --- a job: boots until its range is done ---------------------------------
+
+class Progress:
+    """The progress bar on stderr, shared by every job."""
+
+    def __init__(self, total, show):
+        self.total, self.done, self.boots, self.show = total, 0, 0, show
+        self.lock, self.t0 = threading.Lock(), time.monotonic()
+
+    def fault_done(self, boots=0):
+        with self.lock:
+            self.done += 1 if not boots else 0
+            self.boots += boots
+            if self.show:
+                n = 40 * self.done // max(self.total, 1)
+                rate = self.done / max(time.monotonic() - self.t0, 1e-6) * 60
+                sys.stderr.write(f"\r[{'#' * n}{' ' * (40 - n)}] {self.done}/{self.total} faults, "
+                                 f"{self.boots} boots, {rate:.0f}/min ")
+                sys.stderr.flush()
+
+
+def orders(args, first, count):
+    return (f"target={args.target} first={first} count={count} seed={args.seed} window={args.window} "
+            f"settle={args.settle} types={','.join(args.types)}\n")
+
+
+def run_job(args, first, count, progress, boots):
+    """Boots the system until faults first..first+count-1 are all in."""
+    nxt, end, stuck = first, first + count, 0
+    while nxt < end and stuck < 3:
+        with tempfile.TemporaryDirectory() as folder:
+            disk = prepare_disk(args.build, folder, orders(args, nxt, end - nxt))
+            boot = Boot(args.target)
+
+            def on_line(text, boot=boot):
+                had = boot.cur is not None and boot.cur["outcome"] is not None
+                boot.line(text)
+                if boot.cur is not None and boot.cur["outcome"] is not None and not had:
+                    progress.fault_done()
+
+            r = run_qemu(args.build, disk, on_line)
+            boot.ended()
+            boot.result = r
+            boot.disk = check_disk(disk, boot)
+            if args.keep_logs:
+                with open(os.path.join(args.keep_logs, f"boot-{first}-{nxt}.log"), "w") as f:
+                    f.write(r.out)
+        boots.append(boot)
+        progress.fault_done(boots=1)
+        done = [f["index"] for f in boot.faults if f["outcome"] is not None]
+        if boot.faults and boot.faults[-1]["outcome"] is None:   # the boot ended during it: it counts
+            done.append(boot.faults[-1]["index"])
+        stuck = 0 if done else stuck + 1
+        nxt = max(done) + 1 if done else nxt
+
+
+# --- the figures ------------------------------------------------------------
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))] if xs else None
+
+
+def counts(faults):
+    c = {k: 0 for k in COUNTS}
+    for f in faults:
+        c["faults"] += f["injected"]
+        c["activated"] += f["activated"]
+        effect = (f["crashes_detected"] or f["hangs_detected"] or f["restarts"] or f["client_errors"] or
+                  f["silent_corruptions"] or f["other_task_failures"] or f["left_dead"])
+        c["no_effect"] += f["injected"] and not effect
+        for k in ("crashes_detected", "hangs_detected", "restarts", "client_errors", "silent_corruptions",
+                  "other_task_failures"):
+            c[k] += f[k]
+    c["not_injected"] = sum(len(f["not_injected"]) + (not f["injected"]) for f in faults if f["index"] >= 0)
+    c["left_dead"] = sum(f["left_dead"] for f in faults)
+    return c
+
+
+OUTCOMES = ["silent corruption", "client errors", "hang", "crash", "exit or other", "no visible effect",
+            "not injected"]
+
+
+def outcome_class(f):
+    """One outcome a fault is drawn as: the worst thing seen after it."""
+    if not f["injected"]:
+        return "not injected"
+    for name, key in (("silent corruption", "silent_corruptions"), ("client errors", "client_errors"),
+                      ("hang", "hangs_detected"), ("crash", "crashes_detected")):
+        if f[key]:
+            return name
+    return "exit or other" if f["restarts"] or f["left_dead"] or f["other_task_failures"] else "no visible effect"
+
+
+def summarize(args, boots, seconds):
+    faults = sorted((f for b in boots for f in b.faults), key=lambda f: f["index"])
+    everything = faults + [b.before for b in boots]
+    fig = counts(everything)
+    fig["faults"] = counts(faults)["faults"]
+    for b in boots:   # what only the end of a boot or the disk says
+        fig["kernel_panics"] += b.result.panicked
+        fig["writes_lost"] += len(b.disk["writes_lost"])
+        fig["silent_corruptions"] += not b.disk["reference_intact"]
+    rec = [f["recovery_ms"] for f in faults if f["recovery_ms"] is not None]
+    sources = sorted({f["recovery_source"] for f in faults if f["recovery_source"]})
+    synced = [b for b in boots if b.disk["synced"]]
+    fig.update({
+        # an image left without a final sync (the target dead) is a power cut
+        # for ext2, which has no journal: judged apart (docs/campaigns.md)
+        "e2fsck_clean": all(b.disk["e2fsck_clean"] for b in synced) if synced else None,
+        "e2fsck_images_checked": len(synced),
+        "e2fsck_clean_unsynced_boots": all(b.disk["e2fsck_clean"] for b in boots if not b.disk["synced"]),
+        "recovery_ms": {"median": statistics.median(rec) if rec else None, "p99": percentile(rec, 99),
+                        "max": max(rec) if rec else None},
+        "recovery_source": sources,
+        "faults_per_minute": round(fig["faults"] / max(seconds, 1e-6) * 60, 1),
+        "faults_per_minute_per_core": round(fig["faults"] / max(seconds, 1e-6) * 60 / min(args.jobs, os.cpu_count() or 1), 1),
+        "seed": args.seed, "commit": commit(), "target": args.target, "types": args.types, "jobs": args.jobs,
+        "boots": len(boots), "boots_stopped": sum(b.result.timed_out for b in boots),
+        "boots_without_final_sync": len(boots) - len(synced),
+        "writes_judged": sum(b.disk["writes_judged"] for b in boots), "wall_seconds": round(seconds, 1),
+        "unrecovered": sum(f["crashes_detected"] + f["hangs_detected"] - f["restarts"] - f["left_dead"]
+                           for f in faults if f["crashes_detected"] + f["hangs_detected"] > f["restarts"] + f["left_dead"]),
+        "lines_seen": lines_seen(boots),
+    })
+    by_type = {}
+    for kind in sorted({f["type"] for f in faults} | {k for f in faults for k in f["not_injected"]}):
+        mine = [f for f in faults if f["type"] == kind]
+        c = counts(mine)
+        c["not_injected"] = sum(k == kind for f in faults for k in f["not_injected"])
+        r = [f["recovery_ms"] for f in mine if f["recovery_ms"] is not None]
+        c["recovery_ms"] = {"median": statistics.median(r) if r else None, "p99": percentile(r, 99),
+                            "max": max(r) if r else None}
+        c["outcomes"] = {o: sum(outcome_class(f) == o for f in mine) for o in OUTCOMES}
+        by_type[kind] = c
+    fig["by_type"] = by_type
+    fig["boots_detail"] = [{"faults": [b.faults[0]["index"], b.faults[-1]["index"]] if b.faults else [],
+                            "end": b.end and b.end[1], "ended": b.result.why or "powered off",
+                            "final_sync": b.final_sync, "synced_at_end": b.disk["synced"], "writes_lost": b.disk["writes_lost"],
+                            "reference_intact": b.disk["reference_intact"], "e2fsck_clean": b.disk["e2fsck_clean"],
+                            "e2fsck": "" if b.disk["e2fsck_clean"] else b.disk["e2fsck"]} for b in boots]
+    fig["recovery_samples"] = rec
+    fig["fault_list"] = [[f["index"], f["type"], f["seed"], f["outcome"]] for f in faults]
+    return fig
+
+
+def lines_seen(boots):
+    """Which parts' lines this run saw at all (docs/campaigns.md: a figure
+    whose part is missing stays 0)."""
+    out = "".join(b.result.out for b in boots)
+    return {"hang detection (sup)": "hung: no heartbeat" in out,
+            "restart generation and time (sup)": bool(re.search(r"restarting \S+: done \(generation", out)),
+            "left-dead report (sup)": " is down" in out,
+            "activation (inj)": "inject: activated" in out,
+            "typed injection (inj)": bool(re.search(r"campaign: fault \d+ (?!crash)\S+ injected", out)),
+            "block recovery time (blk)": bool(re.search(r"^fs: \S+ back after", out, re.M))}
+
+
+def commit():
+    p = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    dirty = subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD"]).returncode != 0
+    return p.stdout.strip() + ("-dirty" if dirty else "") if p.returncode == 0 else "unknown"
+
+
+def print_table(fig):
+    rows = [("faults injected", "faults"), ("not injected (type unknown to the injector)", "not_injected"),
+            ("activated", "activated"), ("no visible effect", "no_effect"),
+            ("crashes detected", "crashes_detected"), ("hangs detected", "hangs_detected"),
+            ("restarts", "restarts"), ("left dead (new boot)", "left_dead"),
+            ("detected, not restarted nor left dead", "unrecovered"), ("errors returned to clients", "client_errors"),
+            ("silent corruptions", "silent_corruptions"), ("acknowledged writes lost", "writes_lost"),
+            ("kernel panics", "kernel_panics"), ("failures of other tasks", "other_task_failures")]
+    print(f"campaign: {fig['target']}, seed {fig['seed']}, types {','.join(fig['types'])}, commit {fig['commit']}")
+    print(f"{'':44}{'all':>8}" + "".join(f"{t:>9}" for t in fig["by_type"]))
+    for label, key in rows:
+        cells = "".join(f"{fig['by_type'][t].get(key, 0):>9}" for t in fig["by_type"])
+        print(f"{label:44}{fig.get(key, 0):>8}{cells if key in fig['by_type'].get(next(iter(fig['by_type']), ''), {}) else ''}")
+    r = fig["recovery_ms"]
+    print(f"{'recovery ms (guest) median / p99 / max':44}{r['median']} / {r['p99']} / {r['max']}"
+          f"  (from: {', '.join(fig['recovery_source']) or 'no restart'})")
+    clean = {True: "yes", False: "NO", None: "no image synced at the end"}[fig["e2fsck_clean"]]
+    print(f"{'e2fsck -fn clean (images synced at the end)':44}{clean}"
+          f"  ({fig['boots']} boots, {fig['boots_without_final_sync']} without a final sync; those "
+          f"{'clean too' if fig['e2fsck_clean_unsynced_boots'] else 'not all clean: a power cut for ext2'})")
+    print(f"{'acknowledged writes checked on the host':44}{fig['writes_judged']}")
+    print(f"{'faults per minute (wall, all jobs)':44}{fig['faults_per_minute']}  ({fig['wall_seconds']} s, "
+          f"{fig['jobs']} jobs; per core {fig['faults_per_minute_per_core']})")
+    missing = [k for k, seen in fig["lines_seen"].items() if not seen]
+    if missing:
+        print("not seen in this run (their figures stay 0 or fall back): " + "; ".join(missing))
+
+
+def plot(fig, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    kinds = list(fig["by_type"])
+    f, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    bottom = [0] * len(kinds)
+    for label in OUTCOMES:   # each fault once, by the worst thing seen after it
+        vals = [fig["by_type"][k]["outcomes"][label] for k in kinds]
+        a.bar(kinds, vals, bottom=bottom, label=label)
+        bottom = [x + y for x, y in zip(bottom, vals)]
+    a.set_title(f"outcomes by fault type ({fig['target']}, seed {fig['seed']})")
+    a.set_ylabel("faults")
+    a.legend(fontsize=8)
+    a.tick_params(axis="x", rotation=45)
+    rec = fig["recovery_samples"]
+    b.hist(rec or [0], bins=min(40, max(5, len(set(rec)))))
+    b.set_title(f"recovery time, guest ms ({', '.join(fig['recovery_source']) or 'none'})")
+    b.set_xlabel("ms from the failure")
+    b.set_ylabel("restarts")
+    f.tight_layout()
+    f.savefig(path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--target", required=True, choices=TARGETS)
+    ap.add_argument("--faults", type=int, required=True)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--types", default="crash", help="comma-separated fault types, or 'all'")
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--json")
+    ap.add_argument("--plot")
+    ap.add_argument("--window", type=int, default=40, help="guest ms with no effect before the next fault")
+    ap.add_argument("--settle", type=int, default=5, help="guest ms after a recovery before the next fault")
+    ap.add_argument("--keep-logs", help="a folder for every boot's console output")
+    ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = ap.parse_args()
+    args.types = FAULT_TYPES if args.types == "all" else args.types.split(",")
+    bad = [t for t in args.types if t not in FAULT_TYPES]
+    if bad or args.faults < 1 or args.jobs < 1:
+        ap.error(f"unknown fault types {bad}" if bad else "--faults and --jobs must be at least 1")
+    args.build = qemu_run.BUILD
+    if args.keep_logs:
+        os.makedirs(args.keep_logs, exist_ok=True)
+    jobs = min(args.jobs, args.faults)
+    progress = Progress(args.faults, not args.quiet)
+    boots, threads, t0 = [], [], time.monotonic()
+    for j in range(jobs):   # disjoint ranges: job j takes its share of the fault numbers
+        first = j * args.faults // jobs
+        count = (j + 1) * args.faults // jobs - first
+        t = threading.Thread(target=run_job, args=(args, first, count, progress, boots))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    if not args.quiet:
+        sys.stderr.write("\n")
+    fig = summarize(args, boots, time.monotonic() - t0)
+    print_table(fig)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(fig, f, indent=1)
+    if args.plot:
+        plot(fig, args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
