@@ -3,6 +3,7 @@
  * request gets an error; so does everything if the disk did not mount. */
 #include <stdio.h>
 #include "fs.h"
+#include "../../include/proto/supervisor.h"
 #include "task.h"
 
 #define MAX_OPEN 64
@@ -287,6 +288,14 @@ int main(uint64_t id)
 		printf("fs: no file system: %s\n", err_name(mounted));
 	struct sysret r = sys_recv(TSLOT_SERVICE);
 	for (;;) {
+		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
+			/* heartbeat: until libsys has heartbeat_answer() (the sup
+			 * helper's), the answer is sent here */
+			if (r.badge & SUP_HEARTBEAT_BADGE)
+				sys_send(task.supervisor, MSGINFO(SUP_ALIVE, 0, 0), 0, 0, 0, 0);
+			r = sys_recv(TSLOT_SERVICE);
+			continue;
+		}
 		unsigned len = MSGINFO_LEN(r.info), nres = 0;
 		lease.len = r.info & MSGINFO_LEASE ? __ipcbuf->lease_len : 0;
 		lease.rights = __ipcbuf->lease_rights;
