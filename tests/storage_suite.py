@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 import system_suite
 
@@ -286,8 +287,104 @@ def storage_suite(res):
                                             "storage/sparse-size"]),
              (full_disk, ["storage/full-disk-no-space", "storage/full-disk-shell-goes-on",
                           "storage/full-disk-image-clean"]),
+             (slow_disk, SLOW_DISK_CHECKS),
+             (disk_errors, DISK_ERROR_CHECKS),
              (corrupt, ["storage/corrupt-bad-magic", "storage/corrupt-block-pointer", "storage/corrupt-directory-entry",
                         "storage/corrupt-directory-size"])]
     for run, checks in parts:
         with tempfile.TemporaryDirectory() as tmp, res.suite("storage", checks) as s:
             run(s, tmp)
+
+
+class MonitoredConsole(system_suite.Console):
+    """A console session whose QEMU monitor (on the same terminal, behind
+    ^A c) can throttle the disk while the guest runs."""
+
+    def monitor(self, command):
+        self.p.send("\x01c")
+        self.p.expect(r"\(qemu\) ")
+        self.p.send(command + "\r")
+        self.p.expect(r"\(qemu\) ")
+        self.p.send("\x01c")
+
+    def throttle(self, bps):
+        """bps bytes a second for the disk (0: not throttled)."""
+        self.monitor(f"block_set_io_throttle disk0 {bps} 0 0 0 0 0")
+
+
+SLOW_DISK_CHECKS = ["storage/slow-disk-read-completes", "storage/stuck-disk-request-fails-named",
+                    "storage/stuck-disk-shell-answers", "storage/stuck-disk-driver-still-running",
+                    "storage/stuck-disk-reads-after-unthrottle", "storage/stuck-disk-write-after-unthrottle",
+                    "storage/stuck-disk-powers-off", "storage/stuck-disk-image-clean"]
+
+
+def slow_disk(res, tmp):
+    """A disk that answers slowly gives slow answers; one that takes longer
+    than the driver's deadline (5 s) gets the device reset and the request
+    asked once more, then a named error: the system goes on throughout."""
+    image = os.path.join(tmp, "slow.img")
+    files = {"slow.bin": pattern(8192, 7), "stuck.bin": pattern(16384, 8), "later.bin": pattern(40000, 9)}
+    make_image(image, 4096, 8, files)
+    c = MonitoredConsole(image, timeout=90)
+    try:
+        c.throttle(4096)   # a 4 KiB block a second: slow, well inside the deadline
+        want = f"{posix_cksum(files['slow.bin'])} 8192 /slow.bin"
+        out = c.run("cksum /slow.bin")
+        res.report(want in out, "storage/slow-disk-read-completes", out)
+        c.throttle(1)   # an hour a block: the device never answers in time
+        t0 = time.time()
+        out = c.run("cksum /stuck.bin")
+        res.report("cksum: /stuck.bin: timeout" in out, "storage/stuck-disk-request-fails-named",
+                   f"{out!r} after {time.time() - t0:.0f} s")
+        t0 = time.time()
+        out = c.run("echo alive")
+        took = time.time() - t0
+        res.report(out == "alive\n" and took < 5, "storage/stuck-disk-shell-answers", f"{out!r} in {took:.1f} s")
+        out = c.run("ps")
+        res.report(re.search(r"^virtio-blk\s+running", out, re.M) is not None, "storage/stuck-disk-driver-still-running",
+                   out)
+        c.throttle(0)
+        want = [f"{posix_cksum(files[n])} {len(files[n])} /{n}" for n in ("stuck.bin", "later.bin")]
+        out = c.run("cksum /stuck.bin /later.bin")
+        res.report(all(w in out for w in want), "storage/stuck-disk-reads-after-unthrottle", out)
+        c.run("write /new 30000 11")
+        c.run("sync")
+        r = c.poweroff()
+        res.report(r.ok, "storage/stuck-disk-powers-off", r.why)
+    finally:
+        c.close()
+    res.report(dump(image, "/new") == pattern(30000, 11), "storage/stuck-disk-write-after-unthrottle")
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/stuck-disk-image-clean", report[-500:])
+
+
+DISK_ERROR_CHECKS = ["storage/disk-error-once-retried", "storage/disk-error-lasting-named",
+                     "storage/disk-error-shell-goes-on", "storage/disk-error-other-files-read"]
+
+
+def disk_errors(res, tmp):
+    """QEMU's blkdebug makes the disk fail: a read of one file's block once
+    (the file server asks again and the client sees nothing), and every read of one file's block (after
+    its bounded retries the client gets a named error; the rest goes on)."""
+    image = os.path.join(tmp, "errors.img")
+    files = {"bad.bin": pattern(40000, 31), "good.bin": pattern(40000, 32)}
+    make_image(image, 4096, 8, files)
+    def block(name, i):
+        return int(subprocess.run([DEBUGFS, "-R", f"blocks /{name}", image], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL).stdout.split()[i])
+    config = os.path.join(tmp, "blkdebug.conf")
+    with open(config, "w") as f:
+        f.write(f'[inject-error]\nevent = "read_aio"\nerrno = "5"\nonce = "on"\nsector = "{block("good.bin", 1) * 8}"\n\n')
+        f.write(f'[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "{block("bad.bin", 3) * 8}"\n')
+    c = system_suite.Console(f"blkdebug:{config}:{image}", timeout=60)
+    try:
+        out = c.run("cksum /good.bin")
+        want = f"{posix_cksum(files['good.bin'])} 40000 /good.bin"
+        res.report(want in out, "storage/disk-error-once-retried", out)
+        out = c.run("cksum /bad.bin")
+        res.report("cksum: /bad.bin: i/o error" in out, "storage/disk-error-lasting-named", out)
+        res.report(c.run("echo alive") == "alive\n", "storage/disk-error-shell-goes-on")
+        res.report(want in c.run("cksum /good.bin"), "storage/disk-error-other-files-read")
+    finally:
+        c.close()
+

@@ -6,7 +6,14 @@
  * virtqueue. Each request is a chain of three descriptors (header, data,
  * status); several are in flight at once, each with the caller's saved
  * reply cap, answered when the device puts it in the used ring. A request
- * the device never completes is failed with E_TIMEOUT. */
+ * that finds every slot taken waits in a bounded list, its reply cap saved,
+ * and is submitted when a slot frees: the client never polls.
+ *
+ * A request the device does not complete within TIMEOUT_MS means the
+ * device is stuck: the driver resets it (status 0, the queue set up
+ * again), which drops everything the device held, and submits every
+ * outstanding request once more; one that times out a second time is
+ * failed with E_TIMEOUT. No state waits on the device without a deadline. */
 #include <string.h>
 #include "task.h"
 #include "../../include/proto/blk.h"
@@ -33,6 +40,7 @@ enum { T_IN = 0, T_OUT = 1, T_FLUSH = 4 };
 #define QSIZE 32
 #define MAX_REQ (QSIZE / 3)
 #define TIMEOUT_MS 5000
+#define WAITERS 16   /* requests waiting for a free slot; more get E_IN_USE */
 
 struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
 struct avail { uint16_t flags, idx, ring[QSIZE], used_event; };
@@ -54,11 +62,20 @@ static uint64_t q_pa;
 static int slot = -1;
 static uint64_t capacity, features;
 static uint16_t used_seen;
-static struct {
-	int busy;
+/* What the device is asked: kept so a request can be submitted again
+ * after a reset. */
+struct job {
 	cptr_t reply;
+	uint32_t type, bytes;
+	uint64_t sector, pa;
+};
+static struct {
+	int busy, resubmitted;
+	struct job job;
 	uint64_t deadline;
 } reqs[MAX_REQ];
+static struct job waiting[WAITERS];   /* a ring, oldest first */
+static unsigned wait_head, wait_count;
 extern uint64_t libsys_timebase_hz;
 
 static cptr_t timer_ntfn;   /* our notification, badged TIMER_BADGE */
@@ -86,9 +103,7 @@ static enum err device_init(void)
 {
 	uint64_t r[2];
 	unsigned n;
-	if ((slot = probe()) < 0)
-		return E_NOT_FOUND;
-	MMIO(slot, STATUS) = 0;
+	MMIO(slot, STATUS) = 0;   /* reset: the device forgets its queue and every request */
 	MMIO(slot, STATUS) = S_ACK | S_DRIVER;
 	features = device_features() & (F_RO | F_FLUSH | F_VERSION_1);
 	if (!(features & F_VERSION_1))
@@ -100,10 +115,14 @@ static enum err device_init(void)
 	MMIO(slot, STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
 	if (!(MMIO(slot, STATUS) & S_FEATURES_OK))
 		return E_IO;
-	if (invoke(task.mm, MM_DMA_ALLOC, 1, (uint64_t[]){ 1 }, r, &n) || n < 2)
-		return E_NOT_ENOUGH_MEMORY;
-	q = (struct dma_page *)r[0];
-	q_pa = r[1];
+	if (!q) {   /* the first start; a reset keeps the page */
+		if (invoke(task.mm, MM_DMA_ALLOC, 1, (uint64_t[]){ 1 }, r, &n) || n < 2)
+			return E_NOT_ENOUGH_MEMORY;
+		q = (struct dma_page *)r[0];
+		q_pa = r[1];
+	}
+	memset(q, 0, sizeof *q);
+	used_seen = 0;
 	MMIO(slot, QUEUE_SEL) = 0;
 	if (MMIO(slot, QUEUE_NUM_MAX) < QSIZE)
 		return E_IO;
@@ -119,6 +138,17 @@ static enum err device_init(void)
 	MMIO(slot, STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
 	capacity = MMIO(slot, CONFIG) | (uint64_t)MMIO(slot, CONFIG + 4) << 32;
 	return E_OK;
+}
+
+/* Reset the device and set it up again (the same DMA page). */
+static enum err device_start(void)
+{
+	enum err e = device_init();
+	if (e) {
+		MMIO(slot, STATUS) = S_FAILED;
+		slot = -1;
+	}
+	return e;
 }
 
 static void answer(cptr_t reply, enum err e)
@@ -137,10 +167,14 @@ static void arm_timer(void)
 		INVOKE(task.timer, TIMER_SET, timer_ntfn, soonest);
 }
 
-/* Put request r on the queue as descriptors 3r, 3r+1, 3r+2. */
-static void submit(int r, uint32_t type, uint64_t sector, uint64_t pa, uint32_t bytes)
+/* Put request r on the queue as descriptors 3r, 3r+1, 3r+2, with a new
+ * deadline. */
+static void submit(int r)
 {
 	int d = 3 * r;
+	uint32_t type = reqs[r].job.type, bytes = reqs[r].job.bytes;
+	uint64_t sector = reqs[r].job.sector, pa = reqs[r].job.pa;
+	reqs[r].deadline = rdtime() + TIMEOUT_MS * libsys_timebase_hz / 1000;
 	q->hdr[r] = (struct req_header){ type, 0, sector };
 	q->status[r] = 0xff;
 	q->desc[d] = (struct desc){ pa_of(&q->hdr[r]), sizeof q->hdr[r], D_NEXT, (uint16_t)(d + 1) };
@@ -158,6 +192,43 @@ static void submit(int r, uint32_t type, uint64_t sector, uint64_t pa, uint32_t 
 	MMIO(slot, QUEUE_NOTIFY) = 0;
 }
 
+static int free_slot(void)
+{
+	for (int r = 0; r < MAX_REQ; r++)
+		if (!reqs[r].busy)
+			return r;
+	return -1;
+}
+
+/* Give a free slot to the job, or keep it waiting; 0 if neither can. */
+static int start(const struct job *j)
+{
+	int r = free_slot();
+	if (r < 0) {
+		if (wait_count == WAITERS)
+			return 0;
+		waiting[(wait_head + wait_count++) % WAITERS] = *j;
+		return 1;
+	}
+	reqs[r].busy = 1;
+	reqs[r].resubmitted = 0;
+	reqs[r].job = *j;
+	submit(r);
+	return 1;
+}
+
+/* Slots freed: the oldest waiting requests take them. */
+static void start_waiting(void)
+{
+	int r;
+	while (wait_count && (r = free_slot()) >= 0) {
+		struct job j = waiting[wait_head];
+		wait_head = (wait_head + 1) % WAITERS;
+		wait_count--;
+		start(&j);
+	}
+}
+
 static void complete(void)
 {
 	__asm__ volatile("fence rw, rw" ::: "memory");
@@ -168,20 +239,53 @@ static void complete(void)
 		if (id % 3 || r >= MAX_REQ || !reqs[r].busy)
 			continue;   /* not one of ours: ignore it */
 		reqs[r].busy = 0;
-		answer(reqs[r].reply, q->status[r] == 0 ? E_OK : E_IO);
+		answer(reqs[r].job.reply, q->status[r] == 0 ? E_OK : E_IO);
 	}
+	start_waiting();
 }
 
+/* Every request whose slot the device holds, and those still waiting, are
+ * failed with e (the device is gone). */
+static void fail_all(enum err e)
+{
+	for (int r = 0; r < MAX_REQ; r++)
+		if (reqs[r].busy) {
+			reqs[r].busy = 0;
+			answer(reqs[r].job.reply, e);
+		}
+	for (; wait_count; wait_count--, wait_head = (wait_head + 1) % WAITERS)
+		answer(waiting[wait_head].reply, e);
+}
+
+/* A request past its deadline: the device is stuck. After the reset it
+ * holds nothing, so each outstanding request is submitted again, once;
+ * one already submitted again is failed. */
 static void expire(void)
 {
 	uint64_t now = rdtime();
-	for (int i = 0; i < MAX_REQ; i++)
-		if (reqs[i].busy && reqs[i].deadline <= now) {
-			/* the slot stays taken: the device may still write to it */
-			reqs[i].busy = 2;
-			answer(reqs[i].reply, E_TIMEOUT);
-			reqs[i].reply = 0;
+	int late = 0;
+	for (int r = 0; r < MAX_REQ; r++)
+		late |= reqs[r].busy && reqs[r].deadline <= now;
+	if (!late) {
+		arm_timer();   /* an early or stale timer signal */
+		return;
+	}
+	if (device_start()) {
+		fail_all(E_IO);
+		return;
+	}
+	for (int r = 0; r < MAX_REQ; r++) {
+		if (!reqs[r].busy)
+			continue;
+		if (reqs[r].resubmitted) {
+			reqs[r].busy = 0;
+			answer(reqs[r].job.reply, E_TIMEOUT);
+			continue;
 		}
+		reqs[r].resubmitted = 1;
+		submit(r);
+	}
+	start_waiting();
 	arm_timer();
 }
 
@@ -219,21 +323,17 @@ static enum err request(uint64_t label, const uint64_t *mr, uint64_t *res, unsig
 		return E_RANGE;
 	if (label == BLK_WRITE && (features & F_RO))
 		return E_NO_RIGHTS;
-	int r;
-	for (r = 0; r < MAX_REQ && reqs[r].busy; r++)
-		;
-	if (r == MAX_REQ)
-		return E_IN_USE;   /* queue full: the client tries again */
-	reqs[r].reply = slot_alloc();
-	enum err e = INVOKE(TSLOT_CNODE, CNODE_SAVE_CALLER, reqs[r].reply);
+	if (free_slot() < 0 && wait_count == WAITERS)
+		return E_IN_USE;   /* every slot and every waiting place taken */
+	struct job j = { slot_alloc(), type, label == BLK_FLUSH ? 0 : (uint32_t)(count * BLK_SECTOR),
+			 label == BLK_FLUSH ? 0 : sector, pa };
+	enum err e = INVOKE(TSLOT_CNODE, CNODE_SAVE_CALLER, j.reply);
 	if (e) {
-		slot_free(reqs[r].reply);
+		slot_free(j.reply);
 		return e;
 	}
-	reqs[r].busy = 1;
+	start(&j);
 	*queued = 1;
-	reqs[r].deadline = rdtime() + TIMEOUT_MS * libsys_timebase_hz / 1000;
-	submit(r, type, label == BLK_FLUSH ? 0 : sector, pa, label == BLK_FLUSH ? 0 : (uint32_t)(count * BLK_SECTOR));
 	arm_timer();
 	return E_OK;
 }
@@ -246,11 +346,9 @@ int main(uint64_t id)
 		if (cnode_mint(TSLOT_CNODE, timer_ntfn, TSLOT_CNODE, TSLOT_NOTIFICATION, RIGHT_WRITE, TIMER_BADGE))
 			timer_ntfn = 0;
 	}
-	enum err e = device_init();
-	if (e) {
-		MMIO(slot < 0 ? 0 : slot, STATUS) = slot < 0 ? 0 : S_FAILED;
-		slot = -1;
-	}
+	enum err e;
+	if ((slot = probe()) >= 0)
+		device_start();
 	for (;;) {
 		struct sysret r = sys_recv(TSLOT_SERVICE);
 		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {

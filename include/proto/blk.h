@@ -15,7 +15,13 @@ enum blk_label {
 #define BLK_SECTOR 512
 #define BLK_MAX_SECTORS 128       /* 64 KiB a request */
 #define BLK_READ_ONLY 1
-/* Errors: E_RANGE past the end, E_IO if the device says so, E_TIMEOUT if
- * it never answers, E_NOT_FOUND if there is no disk. */
+/* Replies to READ, WRITE and FLUSH carry no words. Errors: E_RANGE past
+ * the end, E_IO if the device says so, E_TIMEOUT if it did not answer in
+ * 5 s, twice (the driver resets the device after the first deadline and
+ * submits the request again), E_NOT_FOUND if there is no disk (or a reset
+ * failed), E_NO_RIGHTS for a write to a read-only disk, E_IN_USE only when
+ * every slot and every place in the driver's wait list is taken (a request
+ * that finds the slots full waits there and is answered later). A client
+ * treats any other answer as a driver failure (SUP_REPORT). */
 
 #endif

@@ -1,11 +1,29 @@
 /* The block cache: CACHE_BLOCKS buffers of up to 4 KiB in one DMA
  * region, so the block driver reads and writes them in place. Least
  * recently used buffers are reused; dirty ones are written back then,
- * and all of them on sync. */
+ * and all of them on sync.
+ *
+ * Below the cache, blk_call() is the one place a request goes to the
+ * driver, and it does not believe the driver: whole-block reads and writes
+ * are idempotent, so a request the driver died holding (E_OBJECT_DELETED,
+ * E_RESTARTED) is asked again of the next instance, up to MAX_RESTARTS
+ * times, and one the device failed (E_IO) up to MAX_IO_RETRIES times
+ * (MINIX's libbdev keeps the same bounds). A reply that cannot be right
+ * (words where none belong, an error the block protocol does not give for
+ * a request we checked) is a driver failure: it
+ * is reported to the supervisor (SUP_REPORT), which restarts the driver,
+ * and the request is asked again. The fs calls the driver synchronously,
+ * so the table of outstanding requests has one row: `pending`. While the
+ * driver is dead or waiting out a back-off, the call simply waits: its
+ * endpoint is the supervisor's and outlives every instance. */
+#include <stdio.h>
 #include "fs.h"
 #include "task.h"
 #include "../../include/proto/mm.h"
+#include "../../include/proto/supervisor.h"
 
+#define MAX_RESTARTS 10    /* driver deaths or bad replies one request survives */
+#define MAX_IO_RETRIES 5   /* device errors one request survives */
 #define CACHE_BLOCKS 64
 #define BUF 4096
 
@@ -15,6 +33,93 @@ static uint64_t cache_pa, capacity_sectors, clock;
 static int read_only;
 static uint32_t bs = 1024;
 static struct { uint32_t block; int valid, dirty; uint64_t used; } ent[CACHE_BLOCKS];
+extern uint64_t libsys_timebase_hz;
+
+/* The request in hand, and what it has survived. */
+static struct {
+	uint64_t label, sector, count, pa;
+	int restarts, io_retries;
+	uint64_t failed_at;   /* rdtime() of the first driver failure, 0 if none */
+} pending;
+
+/* A reply the block protocol cannot give to a request we checked. */
+static int reply_impossible(enum err e, unsigned words)
+{
+	if (words != 0)
+		return 1;
+	return !(e == E_OK || e == E_IO || e == E_TIMEOUT || e == E_IN_USE || e == E_NOT_FOUND ||
+		 (e == E_NO_RIGHTS && read_only));
+}
+
+static void report_driver(enum err seen)
+{
+	uint64_t res[MSG_MAX_WORDS];
+	unsigned n;
+	invoke(task.supervisor, SUP_REPORT, 2, (uint64_t[]){ SVC_BLK, seen }, res, &n);
+}
+
+/* One more driver failure for the pending request: 1 to ask again. */
+static int driver_failed(void)
+{
+	if (!pending.failed_at)
+		pending.failed_at = rdtime() | 1;
+	return ++pending.restarts <= MAX_RESTARTS;
+}
+
+static void recovered(void)
+{
+	uint64_t ms = (rdtime() - pending.failed_at) * 1000 / libsys_timebase_hz;
+	printf("fs: virtio-blk back after %llu ms (%d restarts for one request)\n", (unsigned long long)ms,
+	       pending.restarts);
+}
+
+/* What one answer from the driver means: E_OK and errors end the request,
+ * E_RESTARTED says ask again. */
+static enum err judge(enum err e, unsigned words)
+{
+	switch (words ? E_INVALID_ARGUMENT : e) {
+	case E_OBJECT_DELETED:   /* the instance died holding it */
+	case E_RESTARTED:
+		return driver_failed() ? E_RESTARTED : E_IO;
+	case E_DOWN:
+		return E_DOWN;
+	case E_IO:
+		return ++pending.io_retries <= MAX_IO_RETRIES ? E_RESTARTED : E_IO;
+	case E_IN_USE:   /* other clients hold every slot and waiting place: theirs to retry */
+		return E_IN_USE;
+	case E_NOT_FOUND:        /* the device is gone: a reset failed */
+		return E_IO;
+	default:
+		if (!reply_impossible(e, words))
+			return e;
+		report_driver(words ? E_INVALID_ARGUMENT : e);
+		return driver_failed() ? E_RESTARTED : E_IO;
+	}
+}
+
+/* A read, write or flush of the driver, asked again until it is answered
+ * for good or has used up its retries. */
+static enum err blk_call(uint64_t label, uint64_t sector, uint64_t count, uint64_t pa)
+{
+	pending.label = label;
+	pending.sector = sector;
+	pending.count = count;
+	pending.pa = pa;
+	pending.restarts = pending.io_retries = 0;
+	pending.failed_at = 0;
+	enum err e;
+	do {
+		uint64_t res[MSG_MAX_WORDS];
+		unsigned n = 0;
+		e = judge(invoke(blk, label, label == BLK_FLUSH ? 0 : 3, (uint64_t[]){ sector, count, pa }, res, &n), n);
+	} while (e == E_RESTARTED);
+	if (e == E_OK && pending.failed_at)
+		recovered();
+	if (e == E_TIMEOUT)
+		printf("fs: virtio-blk: sector %llu: no answer, even after a device reset\n",
+		       (unsigned long long)sector);
+	return e;
+}
 
 enum err disk_init(uint64_t blk_cap)
 {
@@ -49,8 +154,7 @@ static enum err transfer(uint64_t label, int i, uint32_t block)
 	enum err e;
 	if (sector + bs / BLK_SECTOR > capacity_sectors)
 		return E_CORRUPT;   /* a block number past the end of the disk */
-	while ((e = INVOKE(blk, label, sector, bs / BLK_SECTOR, cache_pa + (uint64_t)i * BUF)) == E_IN_USE)
-		sys_yield();   /* the driver's queue is full */
+	e = blk_call(label, sector, bs / BLK_SECTOR, cache_pa + (uint64_t)i * BUF);
 	uint64_t *s = &io_stats[label == BLK_WRITE ? 2 : 0];
 	s[0] += bs;
 	s[1] += rdtime() - t0;
@@ -145,6 +249,6 @@ enum err disk_sync(void)
 		if (e && !first)
 			first = e;
 	}
-	enum err e = INVOKE0(blk, BLK_FLUSH);
+	enum err e = blk_call(BLK_FLUSH, 0, 0, 0);
 	return first ? first : e;
 }
