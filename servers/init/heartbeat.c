@@ -5,8 +5,12 @@
  * neither answered) and it is hung: killed and handed to the restart
  * policy. A new instance has
  * GRACE_MS more for its first answer. Missed beats are counted, not
- * elapsed time, so a pause of the whole machine is no hang. A task waiting
- * on a server that is itself down or restarting is not blamed for it. */
+ * elapsed time, so a pause of the whole machine is no hang. A task blocked
+ * in a call (waiting for a server to take it or to reply: a slow disk
+ * under the file server) is not blamed: the server it waits on answers for
+ * itself, by its own heartbeats; nor is one whose server is down or
+ * restarting. (So a cycle of tasks calling each other is not seen as a
+ * hang: the protocols of the system have none.) */
 #include "init.h"
 
 #define GRACE_MS 500
@@ -25,9 +29,15 @@ void heartbeat_alive(struct stask *s)
 	s->answered_ms = now_ms();
 }
 
-/* Is a server s may call not running (so s may be blocked on it)? */
+/* Is s waiting on another task: blocked in a call, or one of the servers
+ * it may call not running? */
 static int waits_on_others(const struct stask *s)
 {
+	uint64_t st[MSG_MAX_WORDS];
+	unsigned n = 0;
+	if (invoke(s->tcb, TCB_GET_STATE, 0, 0, st, &n) == E_OK && n >= 1 &&
+	    (st[0] == TS_BLOCKED_REPLY || st[0] == TS_BLOCKED_SEND))
+		return 1;
 	for (int svc = 1; svc < SVC_COUNT; svc++) {
 		struct stask *server = server_of(svc);
 		if ((s->desc->calls & (1u << svc)) && server && server != s && server->state != TASK_RUNNING)
