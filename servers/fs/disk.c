@@ -38,7 +38,7 @@ extern uint64_t libsys_timebase_hz;
 /* The request in hand, and what it has survived. */
 static struct {
 	uint64_t label, sector, count, pa;
-	int restarts, io_retries;
+	int restarts, io_retries, timeouts;
 	uint64_t failed_at;   /* rdtime() of the first driver failure, 0 if none */
 } pending;
 
@@ -83,6 +83,16 @@ static enum err judge(enum err e, unsigned words)
 		return driver_failed() ? E_RESTARTED : E_IO;
 	case E_DOWN:
 		return E_DOWN;
+	case E_TIMEOUT:
+		/* The driver reset the device and it still did not answer: the
+		 * driver itself may be what is broken (a fault can leave it
+		 * serving heartbeats but not the queue). A new instance starts
+		 * from nothing, the device included; once per request, as a
+		 * device that is truly stuck is no driver's fault. */
+		if (pending.timeouts++)
+			return E_TIMEOUT;
+		report_driver(E_TIMEOUT);
+		return driver_failed() ? E_RESTARTED : E_TIMEOUT;
 	case E_IO:
 		return ++pending.io_retries <= MAX_IO_RETRIES ? E_RESTARTED : E_IO;
 	case E_IN_USE:   /* other clients hold every slot and waiting place: theirs to retry */
@@ -105,7 +115,7 @@ static enum err blk_call(uint64_t label, uint64_t sector, uint64_t count, uint64
 	pending.sector = sector;
 	pending.count = count;
 	pending.pa = pa;
-	pending.restarts = pending.io_retries = 0;
+	pending.restarts = pending.io_retries = pending.timeouts = 0;
 	pending.failed_at = 0;
 	enum err e;
 	do {
@@ -116,7 +126,7 @@ static enum err blk_call(uint64_t label, uint64_t sector, uint64_t count, uint64
 	if (e == E_OK && pending.failed_at)
 		recovered();
 	if (e == E_TIMEOUT)
-		printf("fs: virtio-blk: sector %llu: no answer, even after a device reset\n",
+		printf("fs: virtio-blk: sector %llu: no answer, even after a device reset and a new driver\n",
 		       (unsigned long long)sector);
 	return e;
 }
