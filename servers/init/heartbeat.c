@@ -9,7 +9,8 @@
  * in a call (waiting for a server to take it or to reply: a slow disk
  * under the file server) is not blamed: the server it waits on answers for
  * itself, by its own heartbeats; nor is one whose server is down or
- * restarting. (So a cycle of tasks calling each other is not seen as a
+ * restarting, nor one below a task that has not answered either (that one
+ * may be spinning above it, and is caught first). (So a cycle of tasks calling each other is not seen as a
  * hang: the protocols of the system have none.) */
 #include "init.h"
 
@@ -29,8 +30,8 @@ void heartbeat_alive(struct stask *s)
 	s->answered_ms = now_ms();
 }
 
-/* Is s waiting on another task: blocked in a call, or one of the servers
- * it may call not running? */
+/* Is s waiting on another task: blocked in a call, starved by a task
+ * above it, or one of the servers it may call not running? */
 static int waits_on_others(const struct stask *s)
 {
 	uint64_t st[MSG_MAX_WORDS];
@@ -38,6 +39,15 @@ static int waits_on_others(const struct stask *s)
 	if (invoke(s->tcb, TCB_GET_STATE, 0, 0, st, &n) == E_OK && n >= 1 &&
 	    (st[0] == TS_BLOCKED_REPLY || st[0] == TS_BLOCKED_SEND))
 		return 1;
+	/* a task above it that has not answered lately (in its grace period
+	 * too) may be spinning, and s cannot run */
+	uint64_t now = now_ms();
+	for (unsigned i = 0; i < nstasks; i++) {
+		const struct stask *t = &stasks[i];
+		if (t->state == TASK_RUNNING && t->beat && t->prio > s->prio &&
+		    (t->unanswered || now - t->answered_ms > 2 * t->desc->heartbeat_ms))
+			return 1;
+	}
 	for (int svc = 1; svc < SVC_COUNT; svc++) {
 		struct stask *server = server_of(svc);
 		if ((s->desc->calls & (1u << svc)) && server && server != s && server->state != TASK_RUNNING)
