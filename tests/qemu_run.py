@@ -96,9 +96,10 @@ def _feed(stdin, data):
             pass
 
 
-def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None):
+def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None, on_output=None):
     """Run cmd in its own process group; kill the group when it runs past
-    `timeout` s or prints nothing for `quiet` s. Returns a Result."""
+    `timeout` s or prints nothing for `quiet` s; on_output(bytes), if given,
+    sees the output as it comes. Returns a Result."""
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                          env=env, cwd=cwd)
@@ -116,6 +117,8 @@ def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None)
                 eof = not chunk
                 chunks.append(chunk)
                 last = time.monotonic()
+                if on_output and chunk:
+                    on_output(chunk)
             now = time.monotonic()
             if now - start > timeout or now - last > quiet:
                 timed_out, silent = True, now - start <= timeout

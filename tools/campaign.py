@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import select
 import shutil
 import statistics
 import subprocess
@@ -43,6 +42,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import qemu_run  # noqa: E402
+from storage_suite import pattern  # noqa: E402  (the bytes the workload makes from a seed)
 
 DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
 E2FSCK = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
@@ -54,15 +54,6 @@ COUNTS = ["faults", "activated", "no_effect", "crashes_detected", "hangs_detecte
           "silent_corruptions", "writes_lost", "kernel_panics", "other_task_failures"]
 BOOT_SECONDS = 600   # one boot's limit; a boot silent for QUIET_SECONDS is stopped
 QUIET_SECONDS = 30
-
-
-def pattern(size, seed):
-    """The bytes the workload (and the shell's `write`) makes from a seed."""
-    out, s = bytearray(size), seed
-    for i in range(size):
-        s = (s * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
-        out[i] = s >> 56
-    return bytes(out)
 
 
 # --- one boot -------------------------------------------------------------
@@ -83,34 +74,14 @@ def prepare_disk(build, folder, orders):
 def run_qemu(build, disk, on_line):
     """Runs the campaign image on `disk`, calling on_line(line) for each
     line as it comes; returns the qemu_run.Result of the boot."""
-    cmd = qemu_run.qemu_cmd("kernel-run.elf", disk=disk, build=build)
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         start_new_session=True)
-    chunks, pending = [], b""
-    start = last = time.monotonic()
-    timed_out = silent = eof = False
-    try:
-        while not eof:
-            ready, _, _ = select.select([p.stdout], [], [], 0.5)
-            if ready:
-                chunk = os.read(p.stdout.fileno(), 65536)
-                eof = not chunk
-                chunks.append(chunk)
-                last = time.monotonic()
-                *lines, pending = (pending + chunk).split(b"\n")
-                for line in lines:
-                    on_line(line.decode(errors="replace").rstrip("\r"))
-            now = time.monotonic()
-            if now - start > BOOT_SECONDS or now - last > QUIET_SECONDS:
-                timed_out, silent = True, now - start <= BOOT_SECONDS
-                break
-    finally:
-        qemu_run.kill_group(p.pid)
-        code = p.wait()
-        p.stdout.close()
-    out = b"".join(chunks).decode(errors="replace")
-    return qemu_run.Result(None if timed_out else code, out, timed_out, silent, qemu_run.POWER_OFF,
-                           QUIET_SECONDS if silent else BOOT_SECONDS)
+    pending = [b""]
+
+    def lines(chunk):
+        *done, pending[0] = (pending[0] + chunk).split(b"\n")
+        for line in done:
+            on_line(line.decode(errors="replace").rstrip("\r"))
+    return qemu_run.run(qemu_run.qemu_cmd("kernel-run.elf", disk=disk, build=build), timeout=BOOT_SECONDS,
+                        quiet=QUIET_SECONDS, expect=qemu_run.POWER_OFF, on_output=lines)
 
 
 # --- reading a boot's console ----------------------------------------------
