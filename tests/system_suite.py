@@ -106,7 +106,8 @@ SHELL_CHECKS = ["system/boots-to-prompt", "shell/help-lists-commands", "shell/ec
                 "system/injected-driver-fault-restarted", "system/restarted-driver-serves",
                 "system/ps-counts-restarts", "system/inject-self-refused", "system/inject-unknown",
                 "system/stack-grows-on-page-faults", "system/dma-needs-description",
-                "console/sum-stops-on-ctrl-c", "console/shell-goes-on-after-ctrl-c",
+                "console/sum-stops-on-ctrl-c", "console/shell-goes-on-after-ctrl-c", "console/ctrl-c-kills-run",
+                "console/ctrl-c-stops-sleep",
                 "console/second-reader-gets-its-line", "console/shell-reads-after-second-reader",
                 "console/ctrl-c-interrupts-waiting-reader", "console/typed-ahead-survives-uart-restart",
                 "console/output-not-lost-across-uart-restart", "console/shell-works-after-uart-restarts",
@@ -242,6 +243,29 @@ def console_server(s, c):
     c.expect(PROMPT)
     s.report("sum: interrupted" in c.p.before, "console/sum-stops-on-ctrl-c", c.p.before[-200:])
     s.report(c.run("echo after sum") == "after sum\n", "console/shell-goes-on-after-ctrl-c")
+    # ^C with no reader waiting: the console server tells the supervisor,
+    # which kills what `run` started and interrupts the shell's sleep
+    c.p.send("run spin\r")
+    c.expect("run spin\r\n")
+    time.sleep(0.5)
+    c.p.send("\x03")
+    try:
+        c.p.expect(PROMPT, timeout=5)
+        got = c.p.before
+    except pexpect.TIMEOUT:
+        got = c.log.getvalue()[-300:] + " [no prompt]"
+    s.report("spin: killed" in got, "console/ctrl-c-kills-run", got[-200:])
+    c.p.send("sleep 60000\r")
+    c.expect("sleep 60000\r\n")
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    c.p.send("\x03")
+    try:
+        c.p.expect(PROMPT, timeout=5)
+        got = c.p.before
+    except pexpect.TIMEOUT:
+        got = c.log.getvalue()[-300:] + " [no prompt]"
+    s.report("sleep: interrupted" in got and time.monotonic() - t0 < 5, "console/ctrl-c-stops-sleep", got[-200:])
     c.p.send("run conreader\r")
     c.expect("conreader: waiting")
     c.p.send("for the reader\r")
