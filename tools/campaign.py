@@ -335,7 +335,8 @@ def counts(faults):
         for k in ("crashes_detected", "hangs_detected", "restarts", "client_errors", "silent_corruptions",
                   "other_task_failures"):
             c[k] += f[k]
-    c["not_injected"] = sum(len(f["not_injected"]) + (not f["injected"]) for f in faults if f["index"] >= 0)
+    # a refusal counts once, whether a crash went in instead or nothing did
+    c["not_injected"] = sum(max(len(f["not_injected"]), not f["injected"]) for f in faults if f["index"] >= 0)
     c["left_dead"] = sum(f["left_dead"] for f in faults)
     return c
 
@@ -427,7 +428,7 @@ def commit():
 
 
 def print_table(fig):
-    rows = [("faults injected", "faults"), ("not injected (type unknown to the injector)", "not_injected"),
+    rows = [("faults injected", "faults"), ("not injected (refused, or the boot ended first)", "not_injected"),
             ("activated", "activated"), ("no visible effect", "no_effect"),
             ("crashes detected", "crashes_detected"), ("hangs detected", "hangs_detected"),
             ("restarts", "restarts"), ("left dead (new boot)", "left_dead"),
