@@ -232,6 +232,16 @@ def faults_and_isolation(s, c):
     s.report("dmacheck: exit status 7 (no rights)" in out, "system/dma-needs-description", out)
 
 
+def ctrl_c(c):
+    """^C, then what the console printed up to the next prompt (at most 5 s)."""
+    c.p.send("\x03")
+    try:
+        c.p.expect(PROMPT, timeout=5)
+        return c.p.before
+    except pexpect.TIMEOUT:
+        return c.log.getvalue()[-300:] + " [no prompt]"
+
+
 def console_server(s, c):
     """The console server apart from the UART driver: ^C, a second reader,
     and UART restarts that lose neither typed input nor output."""
@@ -248,23 +258,13 @@ def console_server(s, c):
     c.p.send("run spin\r")
     c.expect("run spin\r\n")
     time.sleep(0.5)
-    c.p.send("\x03")
-    try:
-        c.p.expect(PROMPT, timeout=5)
-        got = c.p.before
-    except pexpect.TIMEOUT:
-        got = c.log.getvalue()[-300:] + " [no prompt]"
+    got = ctrl_c(c)
     s.report("spin: killed" in got, "console/ctrl-c-kills-run", got[-200:])
     c.p.send("sleep 60000\r")
     c.expect("sleep 60000\r\n")
     time.sleep(0.3)
     t0 = time.monotonic()
-    c.p.send("\x03")
-    try:
-        c.p.expect(PROMPT, timeout=5)
-        got = c.p.before
-    except pexpect.TIMEOUT:
-        got = c.log.getvalue()[-300:] + " [no prompt]"
+    got = ctrl_c(c)
     s.report("sleep: interrupted" in got and time.monotonic() - t0 < 5, "console/ctrl-c-stops-sleep", got[-200:])
     c.p.send("run conreader\r")
     c.expect("conreader: waiting")

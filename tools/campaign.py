@@ -42,10 +42,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import qemu_run  # noqa: E402
-from storage_suite import pattern  # noqa: E402  (the bytes the workload makes from a seed)
+from storage_suite import dump, fsck_clean, pattern  # noqa: E402  (the workload's bytes from a seed)
 
 DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
-E2FSCK = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
 FAULT_TYPES = ["flip", "nop", "operand", "branch", "nobranch", "pointer", "register", "data", "heap", "stack",
                "loop", "exit", "wild", "reply", "crash"]   # include/proto/faultinj.h, FAULT_TYPE_NAMES
 TARGETS = ("virtio-blk", "uart", "fs")
@@ -234,14 +233,6 @@ class Boot:
 
 # --- the disk at the end of a boot -----------------------------------------
 
-def dump(disk, path):
-    with tempfile.NamedTemporaryFile() as t:
-        subprocess.run([DEBUGFS, "-R", f"dump {path} {t.name}", disk], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        with open(t.name, "rb") as f:
-            return f.read()
-
-
 def check_disk(disk, boot):
     """The acknowledged writes still on the disk exactly, the host's file
     untouched, e2fsck's verdict. A slot whose last write was started but
@@ -256,9 +247,9 @@ def check_disk(disk, boot):
             lost.append(f"/cw/{slot} generation {gen}")
     ref_ok = dump(disk, REF_PATH) == pattern(REF_SIZE, REF_SEED)
     synced = dump(disk, "/campaign.done") == b"synced\n"   # the campaign task's last act
-    p = subprocess.run([E2FSCK, "-fn", disk], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    clean, report = fsck_clean(disk)
     return {"writes_lost": lost, "writes_judged": judged, "reference_intact": ref_ok, "synced": synced,
-            "e2fsck_clean": p.returncode == 0, "e2fsck": p.stdout.decode(errors="replace")[-2000:]}
+            "e2fsck_clean": clean, "e2fsck": report[-2000:]}
 
 
 # --- a job: boots until its range is done ---------------------------------
