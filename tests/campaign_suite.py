@@ -51,8 +51,7 @@ def judge(s, target, r, fig):
              f"{fig['writes_lost']} of {fig['writes_judged']} acknowledged writes not on the disk")
     s.report(fig["silent_corruptions"] == 0, p + "no-silent-corruption", f"{fig['silent_corruptions']} found")
     # Images of boots that ended with the target dead had no final sync: a
-    # power cut for ext2 (no journal), not judged. On main's supervisor
-    # (restart cap 3, no SUP_RESTART) that is every virtio-blk boot.
+    # power cut for ext2 (no journal), not judged.
     s.report(fig["e2fsck_clean"] is not False, p + "e2fsck-clean",
              f"{fig['e2fsck_images_checked']} images checked: "
              + "; ".join(b["e2fsck"][-300:] for b in fig["boots_detail"] if b["synced_at_end"] and not b["e2fsck_clean"]))

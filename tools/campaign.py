@@ -142,12 +142,11 @@ class Boot:
 
     def on_not_injected(self, i, kind, why):
         self.rec()["not_injected"].append(kind)
-        self.rec()["type"] = "crash" if "crash instead" in why else kind
 
     def on_injected(self, i, kind):
         r = self.rec()
         r["injected"], r["type"] = True, kind
-        if kind == "crash":   # the old supervisor's pc = 0 crashes at once
+        if kind == "crash":   # pc = 0 faults at once: activated if a crash was seen
             r["activated"] = r["activated"] or r["crashes_detected"] > 0
 
     def on_outcome(self, i, what, ms):

@@ -164,15 +164,16 @@ static enum err find_target(void)
 	return E_NOT_FOUND;
 }
 
-/* One SUP_INJECT: E_OK with the four result words, or the legacy reply
- * (no words: the old supervisor, which only ever sets pc = 0). */
-static enum err inject(int type, uint64_t count, uint64_t seed, uint64_t res[4], int *legacy)
+/* One SUP_INJECT of fault i: E_OK with its four result words. */
+static enum err inject(uint64_t i, int type, uint64_t seed, uint64_t res[4])
 {
-	uint64_t w[5] = { 0, 0, (uint64_t)type, count, seed }, r[MSG_MAX_WORDS];
+	uint64_t w[5] = { 0, 0, (uint64_t)type, 1, seed }, r[MSG_MAX_WORDS];
 	unsigned n = 0;
+	say("campaign: inject %llu %s seed %llu", (unsigned long long)i, type_names[type], (unsigned long long)seed);
 	pack_name(cfg.target, w);
 	enum err e = invoke(task.supervisor, SUP_INJECT, 5, w, r, &n);
-	*legacy = !e && n < 4;
+	if (!e && n < 4)
+		return E_INVALID_ARGUMENT;   /* not the protocol's reply */
 	memcpy(res, r, 4 * sizeof *r);
 	return e;
 }
@@ -234,21 +235,6 @@ static int fault_of(uint64_t i, uint64_t *seed)
 	return type;
 }
 
-/* Injects fault i; its type falls back to crash if the supervisor does
- * not know the one asked for (reported as not injected). */
-static enum err inject_one(uint64_t i, int *type, uint64_t seed, uint64_t res[4], int *legacy)
-{
-	say("campaign: inject %llu %s seed %llu", (unsigned long long)i, type_names[*type], (unsigned long long)seed);
-	enum err e = inject(*type, 1, seed, res, legacy);
-	if (e == E_INVALID_ARGUMENT && *type != FT_CRASH) {
-		say("campaign: fault %llu %s not injected: %s; crash instead", (unsigned long long)i,
-		    type_names[*type], err_name(e));
-		*type = FT_CRASH;
-		e = inject(*type, 1, seed, res, legacy);
-	}
-	return e;
-}
-
 /* A target left dead is started again with SUP_RESTART, so the boot can
  * go on (and its disk be synced at the end); a supervisor without
  * SUP_RESTART leaves that to a new boot. Returns 1 if it runs again. */
@@ -275,26 +261,20 @@ static int one_fault(uint64_t i)
 {
 	static const char *const outcome_names[] = { "restarted", "no-effect", "dead" };
 	uint64_t seed, res[4], ms = 0;
-	int legacy, type = fault_of(i, &seed);
+	int type = fault_of(i, &seed);
 	struct info before;
 	if (info_of(target_index, &before, 0))
 		return 1;
 	uint64_t t0 = now_ms();
-	enum err e = inject_one(i, &type, seed, res, &legacy);
+	enum err e = inject(i, type, seed, res);
 	if (e) {
 		say("campaign: fault %llu %s not injected: %s", (unsigned long long)i, type_names[type], err_name(e));
 		return 1;
 	}
 	enum outcome o = watch(&before, t0, &ms);
-	if (legacy && type != FT_CRASH)
-		say("campaign: fault %llu %s not injected: old supervisor; crash instead", (unsigned long long)i,
-		    type_names[type]);
-	if (legacy)   /* the old SUP_INJECT: pc = 0, whatever the type */
-		say("campaign: fault %llu crash injected (old supervisor: pc = 0)", (unsigned long long)i);
-	else
-		say("campaign: fault %llu %s injected %llu at 0x%llx: 0x%llx -> 0x%llx", (unsigned long long)i,
-		    type_names[type], (unsigned long long)res[0], (unsigned long long)res[1],
-		    (unsigned long long)res[2], (unsigned long long)res[3]);
+	say("campaign: fault %llu %s injected %llu at 0x%llx: 0x%llx -> 0x%llx", (unsigned long long)i,
+	    type_names[type], (unsigned long long)res[0], (unsigned long long)res[1],
+	    (unsigned long long)res[2], (unsigned long long)res[3]);
 	say("campaign: fault %llu outcome %s after %llu ms", (unsigned long long)i, outcome_names[o],
 	    (unsigned long long)ms);
 	if (o == OUT_DEAD && !revive(i))
