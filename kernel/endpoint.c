@@ -206,6 +206,7 @@ enum err reply_cap_save(struct cte *dest)
 	struct cap cap = { .type = OBJ_REPLY, .rights = RIGHTS_ALL, .obj = (uint64_t)c };
 	cte_insert(NULL, dest, &cap);
 	c->reply_cap = dest;
+	memcpy(c->owed_by, current->name, sizeof c->owed_by);   /* for TCB_GET_STATE */
 	return E_OK;
 }
 

@@ -69,6 +69,7 @@ static inline __attribute__((always_inline)) uint64_t *fast_call(struct tcb *c, 
 	r->blocked_on = NULL;
 	deliver(c, r, info, slot->cap.data);
 	c->regs[0] += 4;
+	c->calls++;
 	r->caller = c;
 	c->replier = r;
 	c->state = TS_BLOCKED_REPLY;

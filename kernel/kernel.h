@@ -19,7 +19,6 @@
 #define PAGE_SIZE 4096ULL
 #define ASID_COUNT 1024     /* address spaces that may exist at once */
 #define IRQ_COUNT 64        /* PLIC sources handled (QEMU virt has 96; we use < 64) */
-#define TICK_HZ 100         /* preemption tick */
 
 static inline void *kva(uint64_t pa) { return (void *)(pa + KERNEL_BASE); }
 static inline uint64_t kpa(const void *p) { return (uint64_t)p - KERNEL_BASE; }
@@ -112,6 +111,9 @@ struct tcb {
 	uint64_t lease_base, lease_len;
 	struct tcb *all_next, *all_prev;
 	char name[16];
+	uint64_t ticks;      /* preemption ticks that found it running */
+	uint64_t calls;      /* endpoint Calls it has made */
+	char owed_by[16];    /* name of the thread that saved the reply cap to us */
 };
 
 /* Kernel state (one hart). */

@@ -68,6 +68,7 @@ static void do_send(struct tcb *t, struct cte *slot, uint64_t nr)
 		enum err e = lease_attach(t, t->regs[A1], call);
 		if (e)
 			return set_error(t, e);
+		t->calls += call;
 		ep_send((struct endpoint *)c->obj, c->data, blocking, call, (c->rights & RIGHT_GRANT) != 0);
 	} else if (c->type == OBJ_REPLY) {
 		if (call)

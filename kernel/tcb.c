@@ -236,7 +236,12 @@ enum err tcb_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nr
 		mr[1] = t->prio;
 		mr[2] = t->mcp;
 		memcpy(&mr[3], t->name, 16);
-		*nret = 5;
+		mr[5] = t->ticks;
+		mr[6] = t->calls;
+		mr[7] = mr[8] = 0;
+		if (t->state == TS_BLOCKED_REPLY && (t->replier || t->reply_cap))
+			memcpy(&mr[7], t->replier ? t->replier->name : t->owed_by, 16);
+		*nret = 9;
 		return E_OK;
 	default:
 		return E_ILLEGAL_OPERATION;

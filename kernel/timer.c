@@ -32,6 +32,8 @@ void timer_interrupt(void)
 		ntfn_signal(t->ntfn, t->badge);
 	}
 	if (now >= next_tick) {
+		if (current)
+			current->ticks++;   /* sampled: what the supervisor tells hogs from the starved by */
 		sched_rotate();
 		next_tick = now + tick_period;
 	}

@@ -54,8 +54,9 @@ class Panicked(Exception):
 class Result:
     """How one run ended, and the verdict on it."""
 
-    def __init__(self, code, out, timed_out=False, silent=False, expect=None, limit=0):
+    def __init__(self, code, out, timed_out=False, silent=False, expect=None, limit=0, stopped=None):
         self.code, self.out, self.timed_out, self.silent = code, out, timed_out, silent
+        self.stopped = stopped   # why the caller stopped it, if it did
         m = PANIC.search(out)
         self.panic_line = m.group(0).strip() if m else None
         self.panicked = m is not None or code == PANIC_EXIT_STATUS
@@ -65,6 +66,8 @@ class Result:
     def _judge(self, expect, limit):
         if self.panicked:
             return f"kernel panic: {self.panic_line or 'exit status ' + str(self.code)}"
+        if self.stopped:
+            return f"stopped: {self.stopped}"
         if self.timed_out:
             return f"silent for {limit} s" if self.silent else f"ran past {limit} s"
         if self.code != 0:
@@ -99,7 +102,8 @@ def _feed(stdin, data):
 def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None, on_output=None):
     """Run cmd in its own process group; kill the group when it runs past
     `timeout` s or prints nothing for `quiet` s; on_output(bytes), if given,
-    sees the output as it comes. Returns a Result."""
+    sees the output as it comes and may stop the run by returning why.
+    Returns a Result."""
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                          env=env, cwd=cwd)
@@ -109,6 +113,7 @@ def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None,
     chunks = []
     start = last = time.monotonic()
     timed_out = silent = eof = False
+    stopped = None
     try:
         while not eof:
             ready, _, _ = select.select([p.stdout], [], [], 0.5)
@@ -118,7 +123,9 @@ def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None,
                 chunks.append(chunk)
                 last = time.monotonic()
                 if on_output and chunk:
-                    on_output(chunk)
+                    stopped = on_output(chunk)
+                    if stopped:
+                        break
             now = time.monotonic()
             if now - start > timeout or now - last > quiet:
                 timed_out, silent = True, now - start <= timeout
@@ -134,7 +141,8 @@ def run(cmd, input=None, timeout=120, quiet=30, expect=None, env=None, cwd=None,
         kill_group(p.pid)   # whatever it left behind in its group
         p.stdout.close()
     out = b"".join(chunks).decode(errors="replace")
-    return Result(None if timed_out else code, out, timed_out, silent, expect, quiet if silent else timeout)
+    return Result(None if timed_out or stopped else code, out, timed_out, silent, expect,
+                  quiet if silent else timeout, stopped)
 
 
 def boot(image, args=(), timeout=120, quiet=30, expect=None, input=None, disk=None, build=None):

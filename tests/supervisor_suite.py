@@ -16,7 +16,8 @@ CHECKS = ["supervisor/boots", "supervisor/servers-answer-heartbeats", "superviso
           "supervisor/restart-brings-back-down-task", "supervisor/report-restarts-server",
           "supervisor/killed-service-answers-E_DOWN",
           "supervisor/restart-system-task", "supervisor/restart-unknown", "supervisor/hang-detected-in-two-periods",
-          "supervisor/ps-shows-hang", "supervisor/bad-runs-take-no-entries", "supervisor/run-mm-refused",
+          "supervisor/ps-shows-hang", "supervisor/hog-blamed-not-the-starved",
+          "supervisor/lost-call-makes-server-hung", "supervisor/caller-of-lost-call-goes-on", "supervisor/bad-runs-take-no-entries", "supervisor/run-mm-refused",
           "supervisor/run-init-refused", "supervisor/powers-off"]
 
 
@@ -110,6 +111,19 @@ def hang(s, c):
     row = ps_row(c, "hangs")
     s.report(row is not None and row[0] == "killed" and row[3].startswith("hang@"), "supervisor/ps-shows-hang",
              str(row))
+    # starver answers its heartbeats but spins above fs, forgetful, hello:
+    # the kernel's tick samples show them starved, so it is the one hung
+    out = c.run("run starver")
+    hung = re.findall(r"init: task (\S+) hung: (.*)", out)
+    s.report(len(hung) == 1 and hung[0][0] == "starver" and re.match(r"took \d+% of the CPU, starving ", hung[0][1])
+             and "starver: killed" in out, "supervisor/hog-blamed-not-the-starved", out)
+    # forgetful keeps asker's first call and never answers it, while it
+    # answers its heartbeats: hung after reply_within (300 ms) of that call
+    out = c.run("run asker")
+    m = re.search(r"init: task forgetful hung: a call from asker unanswered for (\d+) ms", out)
+    s.report(m is not None and 300 < int(m.group(1)) <= 300 + 3 * 50 and "task asker hung" not in out,
+             "supervisor/lost-call-makes-server-hung", out)
+    s.report("asker: exit status 14 (object deleted)" in out, "supervisor/caller-of-lost-call-goes-on", out)
 
 
 def runs(s, c):

@@ -53,6 +53,7 @@ COUNTS = ["faults", "activated", "no_effect", "crashes_detected", "hangs_detecte
           "silent_corruptions", "writes_lost", "kernel_panics", "other_task_failures"]
 BOOT_SECONDS = 600   # one boot's limit; a boot silent for QUIET_SECONDS is stopped
 QUIET_SECONDS = 30
+BAD_FS_ERRORS = 100   # errors in a row, no write acknowledged: the disk is bad, the boot ends
 
 
 # --- one boot -------------------------------------------------------------
@@ -72,13 +73,17 @@ def prepare_disk(build, folder, orders):
 
 def run_qemu(build, disk, on_line):
     """Runs the campaign image on `disk`, calling on_line(line) for each
-    line as it comes; returns the qemu_run.Result of the boot."""
+    line as it comes (a line for which it returns why ends the boot);
+    returns the qemu_run.Result of the boot."""
     pending = [b""]
 
     def lines(chunk):
         *done, pending[0] = (pending[0] + chunk).split(b"\n")
         for line in done:
-            on_line(line.decode(errors="replace").rstrip("\r"))
+            why = on_line(line.decode(errors="replace").rstrip("\r"))
+            if why:
+                return why
+        return None
     return qemu_run.run(qemu_run.qemu_cmd("kernel-run.elf", disk=disk, build=build), timeout=BOOT_SECONDS,
                         quiet=QUIET_SECONDS, expect=qemu_run.POWER_OFF, on_output=lines)
 
@@ -125,6 +130,15 @@ class Boot:
         self.before = new_fault(-1, "none", 0)   # failures before the first fault
         self.slots = {}                          # slot -> {"pending": (gen, size, seed), "acked": ...}
         self.end = self.final_sync = self.no_campaign = None
+        self.errors_in_row = 0
+
+    def gone_bad(self):
+        """Why the rest of this boot can measure nothing, if it cannot: a
+        fault turned into wrong bytes on the disk (the driver commands
+        DMA), and the workload gets only errors."""
+        if self.errors_in_row >= BAD_FS_ERRORS:
+            return f"the file system went bad ({self.errors_in_row} errors in a row, no write acknowledged)"
+        return None
 
     def line(self, text):
         for name, rx in LINES:
@@ -217,6 +231,7 @@ class Boot:
 
     def on_client_error(self):
         self.rec()["client_errors"] += 1
+        self.errors_in_row += 1
 
     def on_wrong_bytes(self, path, off):
         self.rec()["silent_corruptions"] += 1
@@ -225,6 +240,7 @@ class Boot:
         self.slots.setdefault(int(slot), {"acked": None})["pending"] = (int(gen), int(size), int(seed))
 
     def on_synced(self, slot, gen):
+        self.errors_in_row = 0
         s = self.slots.get(int(slot), {})
         if s.get("pending") and s["pending"][0] == int(gen):
             s["acked"], s["pending"] = s["pending"], None
@@ -290,6 +306,7 @@ def run_job(args, first, count, progress, boots):
                 boot.line(text)
                 if boot.cur is not None and boot.cur["outcome"] is not None and not had:
                     progress.fault_done()
+                return boot.gone_bad()
 
             r = run_qemu(args.build, disk, on_line)
             boot.ended()
@@ -371,6 +388,7 @@ def summarize(args, boots, seconds):
         "faults_per_minute_per_core": round(fig["faults"] / max(seconds, 1e-6) * 60 / min(args.jobs, os.cpu_count() or 1), 1),
         "seed": args.seed, "commit": commit(), "target": args.target, "types": args.types, "jobs": args.jobs,
         "boots": len(boots), "boots_stopped": sum(b.result.timed_out for b in boots),
+        "boots_ended_bad_fs": sum(b.result.stopped is not None for b in boots),
         "boots_without_final_sync": len(boots) - len(synced),
         "writes_judged": sum(b.disk["writes_judged"] for b in boots), "wall_seconds": round(seconds, 1),
         "unrecovered": sum(f["crashes_detected"] + f["hangs_detected"] - f["restarts"] - f["left_dead"]
@@ -438,6 +456,8 @@ def print_table(fig):
           f"  ({fig['boots']} boots, {fig['boots_without_final_sync']} without a final sync; those "
           f"{'clean too' if fig['e2fsck_clean_unsynced_boots'] else 'not all clean: a power cut for ext2'})")
     print(f"{'acknowledged writes checked on the host':44}{fig['writes_judged']}")
+    print(f"{'boots ended: silent / file system gone bad':44}{fig['boots_stopped']} / {fig['boots_ended_bad_fs']}"
+          f"  (the rest of their faults went to a new boot)")
     print(f"{'faults per minute (wall, all jobs)':44}{fig['faults_per_minute']}  ({fig['wall_seconds']} s, "
           f"{fig['jobs']} jobs; per core {fig['faults_per_minute_per_core']})")
     missing = [k for k, seen in fig["lines_seen"].items() if not seen]

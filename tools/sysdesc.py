@@ -23,7 +23,7 @@ DEFAULT_BACKOFF = 10   # ms before the second restart in a row; it doubles for e
 MAX_FAILURES = 32   # the supervisor keeps this many failure times per task
 SERVICE_COUNT = 16
 KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start",
-        "heartbeat", "failures", "window", "backoff"}
+        "heartbeat", "failures", "window", "backoff", "reply_within"}
 
 
 def fail(path, line, msg):
@@ -49,10 +49,10 @@ def parse(path):
                            "devices": [], "irqs": [], "serves": None, "calls": [], "timer": False,
                            "dma": False, "start": True,
                            "heartbeat": 0, "failures": DEFAULT_FAILURES, "window": DEFAULT_WINDOW,
-                           "backoff": DEFAULT_BACKOFF}
+                           "backoff": DEFAULT_BACKOFF, "reply_within": 0}
                     tasks.append(cur)
                 continue
-            m = re.fullmatch(r"([a-z]+)\s*=\s*(.*)", line)
+            m = re.fullmatch(r"([a-z_]+)\s*=\s*(.*)", line)
             if not m or section is None:
                 fail(path, n, "expected '[name]' or 'key = value'")
             key, val = m.group(1), m.group(2).strip()
@@ -64,7 +64,7 @@ def parse(path):
             if key not in KEYS:
                 fail(path, n, f"unknown key '{key}'")
             try:
-                if key in ("priority", "quota", "stack", "heartbeat", "failures", "window", "backoff"):
+                if key in ("priority", "quota", "stack", "heartbeat", "failures", "window", "backoff", "reply_within"):
                     cur[key] = int(val, 0)
                 elif key == "devices":   # list keys may be given on several lines
                     cur[key] += [tuple(int(x, 0) for x in d.split(":")) for d in val.split()]
@@ -104,6 +104,10 @@ def check(path, tasks):
             fail(path, where, "window must be 100..3600000 ms")
         if not 1 <= t["backoff"] <= 10000:
             fail(path, where, "backoff must be 1..10000 ms")
+        if t["reply_within"] and not 10 <= t["reply_within"] <= 600000:
+            fail(path, where, "reply_within must be 10..600000 ms (or absent)")
+        if t["reply_within"] and not t["serves"]:
+            fail(path, where, "reply_within is for a task that serves")
         if t["serves"] and not t["start"]:
             fail(path, where, "a task that serves must start with the system")
         if len(t["irqs"]) > 8 or len(t["devices"]) > 8:
@@ -163,7 +167,8 @@ def write_table(tasks, extra, out_c, out_h):
                     f'.calls_supervisor = {int(calls_sup)}, .timer = {int(t["timer"])}, .dma = {int(t["dma"])}, '
                     f'.start = {int(t["start"])},\n'
                     f'\t  .heartbeat_ms = {t["heartbeat"]}, .failures = {t["failures"]}, '
-                    f'.window_ms = {t["window"]}, .backoff_ms = {t["backoff"]} }},\n')
+                    f'.window_ms = {t["window"]}, .backoff_ms = {t["backoff"]}, '
+                    f'.reply_within_ms = {t["reply_within"]} }},\n')
         c.write("};\n")
         c.write(f"const unsigned system_task_count = {len(tasks)};\n")
 

@@ -34,7 +34,9 @@ enum invocation {
 	TCB_BIND_NOTIFICATION,   /* mr0 notification cptr */
 	TCB_UNBIND_NOTIFICATION,
 	TCB_SET_NAME,         /* mr0, mr1: up to 16 bytes of name */
-	TCB_GET_STATE,        /* -> mr0 thread state, mr1 priority, mr2 mcp, mr3..4 name */
+	TCB_GET_STATE,        /* -> mr0 thread state, mr1 priority, mr2 mcp, mr3..4 name,
+	                       *    mr5 ticks it was found running, mr6 Calls made,
+	                       *    mr7..8 name of the thread owing it a reply (BLOCKED_REPLY) */
 	/* VSpace objects */
 	PAGE_TABLE_MAP,       /* mr0 vspace, mr1 vaddr */
 	PAGE_TABLE_UNMAP,
@@ -62,6 +64,10 @@ enum invocation {
 	                         -Dfuzz_coverage); 1: print them on the console (kernel/coverage.c) */
 	INV_COUNT
 };
+
+/* The preemption tick: TCB_GET_STATE's mr5 counts ticks that found the
+ * thread running (a sample of its CPU time, 1/TICK_HZ s each). */
+#define TICK_HZ 100
 
 /* Thread states as TCB_GET_STATE reports them. */
 enum thread_state {

@@ -181,6 +181,20 @@ static enum err write_back(int i)
 	return e;
 }
 
+/* A block that failed the file system's checks may have been read wrong
+ * (a faulty driver can hand back the wrong bytes and E_OK): what is clean
+ * is dropped, so the next use reads it from the disk again. */
+unsigned disk_forget_clean(void)
+{
+	unsigned n = 0;
+	for (int i = 0; i < CACHE_BLOCKS; i++)
+		if (ent[i].valid && !ent[i].dirty) {
+			ent[i].valid = 0;
+			n++;
+		}
+	return n;
+}
+
 /* The buffer for block (not read from the disk if `fill` is 0). */
 static int slot_for(uint32_t block, int fill, enum err *e)
 {

@@ -30,6 +30,7 @@ uint8_t *bread(uint32_t block, enum err *e);   /* NULL on error */
 void bdirty(uint32_t block);
 enum err bzero_new(uint32_t block);
 enum err disk_sync(void);
+unsigned disk_forget_clean(void);   /* drop every cached block not dirty: how many */
 void disk_stats(uint64_t out[4]);
 
 /* ext2.c */

@@ -1,25 +1,53 @@
 /* Hang detection (after MINIX's reincarnation server): a task described
  * with `heartbeat = MS` gets SUP_HEARTBEAT_BADGE signalled on its
  * notification every MS and answers SUP_ALIVE (libsys heartbeat_answer).
- * A beat left unanswered for two periods (two more beats sent meanwhile,
- * neither answered) and it is hung: killed and handed to the restart
- * policy. A new instance has
- * GRACE_MS more for its first answer. Missed beats are counted, not
- * elapsed time, so a pause of the whole machine is no hang. A task blocked
- * in a call (waiting for a server to take it or to reply: a slow disk
- * under the file server) is not blamed: the server it waits on answers for
- * itself, by its own heartbeats; nor is one whose server is down or
- * restarting, nor one below a task that has not answered either (that one
- * may be spinning above it, and is caught first). (So a cycle of tasks calling each other is not seen as a
- * hang: the protocols of the system have none.) */
+ * Two beats left unanswered (two periods) and it is hung: killed and
+ * handed to the restart policy. A new instance has GRACE_MS more for its
+ * first answer. Missed beats are counted, not elapsed time, so a pause of
+ * the whole machine is no hang. Not blamed:
+ *   - a task blocked in a call: the server it waits on answers for itself,
+ *     by its heartbeats and, if described with `reply_within`, by the
+ *     time it has held this one call (a request it lost);
+ *   - a task one of whose servers is down or restarting;
+ *   - a task that did not run (the kernel's tick samples say so): it is
+ *     starved, and the task above it that took the CPU is the one hung,
+ *     even if it answers its own heartbeats (a loop around its receive).
+ * (A cycle of tasks calling each other is not seen as a hang: the
+ * protocols of the system have none.) */
 #include "init.h"
 
 #define GRACE_MS 500
+
+/* What the kernel says of a task's thread (TCB_GET_STATE). */
+struct thread_view {
+	uint64_t state, ticks, calls;
+	char replier[16];   /* the thread owing it a reply, if BLOCKED_REPLY */
+};
+
+static int view(const struct stask *s, struct thread_view *v)
+{
+	uint64_t st[MSG_MAX_WORDS];
+	unsigned n = 0;
+	if (invoke(s->tcb, TCB_GET_STATE, 0, 0, st, &n) != E_OK || n < 9)
+		return 0;
+	v->state = st[0];
+	v->ticks = st[5];
+	v->calls = st[6];
+	memcpy(v->replier, &st[7], 16);
+	v->replier[15] = 0;
+	return 1;
+}
+
 
 void heartbeat_start(struct stask *s)
 {
 	uint64_t now = now_ms();
 	s->unanswered = 0;
+	s->call_mark = ~0ULL;
+	struct thread_view v = { 0 };
+	view(s, &v);
+	s->mark_ticks[0] = s->mark_ticks[1] = v.ticks;
+	s->mark_ms[0] = s->mark_ms[1] = now;
 	s->answered_ms = now;
 	s->next_beat_ms = s->desc && s->desc->heartbeat_ms ? now + GRACE_MS + s->desc->heartbeat_ms : NEVER;
 }
@@ -30,24 +58,80 @@ void heartbeat_alive(struct stask *s)
 	s->answered_ms = now_ms();
 }
 
-/* Is s waiting on another task: blocked in a call, starved by a task
- * above it, or one of the servers it may call not running? */
-static int waits_on_others(const struct stask *s)
+static void hung(struct stask *s, const char *why)
 {
-	uint64_t st[MSG_MAX_WORDS];
-	unsigned n = 0;
-	if (invoke(s->tcb, TCB_GET_STATE, 0, 0, st, &n) == E_OK && n >= 1 &&
-	    (st[0] == TS_BLOCKED_REPLY || st[0] == TS_BLOCKED_SEND))
-		return 1;
-	/* a task above it that has not answered lately (in its grace period
-	 * too) may be spinning, and s cannot run */
-	uint64_t now = now_ms();
-	for (unsigned i = 0; i < nstasks; i++) {
-		const struct stask *t = &stasks[i];
-		if (t->state == TASK_RUNNING && t->beat && t->prio > s->prio &&
-		    (t->unanswered || now - t->answered_ms > 2 * t->desc->heartbeat_ms))
-			return 1;
+	printf("init: task %s hung: %s\n", s->name, why);
+	end_task(s, TASK_KILLED, 0);
+	task_failed(s, FAIL_HANG);
+}
+
+/* s is blocked in one Call: if the server that took it is described to
+ * answer within a time and has not, the server is hung (a request it
+ * lost or spins on, while it may still answer its own heartbeats). */
+static void check_call(struct stask *s, const struct thread_view *v, uint64_t now)
+{
+	if (v->calls != s->call_mark) {
+		s->call_mark = v->calls;
+		s->call_since_ms = now;
+		return;
 	}
+	struct stask *server = v->state == TS_BLOCKED_REPLY ? stask_by_name(v->replier) : NULL;
+	if (!server || server == s || server->state != TASK_RUNNING || !server->desc ||
+	    !server->desc->reply_within_ms || now - s->call_since_ms <= server->desc->reply_within_ms)
+		return;
+	char why[80];
+	snprintf(why, sizeof why, "a call from %s unanswered for %llu ms", s->name,
+		 (unsigned long long)(now - s->call_since_ms));
+	s->call_mark = ~0ULL;
+	hung(server, why);
+}
+
+/* s has run too little to answer: the task above it that took most of the
+ * CPU over its own last beat period or two, if it took more than half. */
+static struct stask *hog_above(const struct stask *s, uint64_t now, uint64_t *pct)
+{
+	struct stask *hog = NULL;
+	uint64_t best = 50;
+	for (unsigned i = 0; i < nstasks; i++) {
+		struct stask *t = &stasks[i];
+		struct thread_view v;
+		if (t == s || t->state != TASK_RUNNING || !t->beat || t->prio <= s->prio || !view(t, &v) ||
+		    now - t->mark_ms[0] < 10 || v.ticks < t->mark_ticks[0])
+			continue;
+		uint64_t share = (v.ticks - t->mark_ticks[0]) * (1000 / TICK_HZ) * 100 / (now - t->mark_ms[0]);
+		if (share > best) {
+			best = share;
+			hog = t;
+		}
+	}
+	*pct = best > 100 ? 100 : best;
+	return hog;
+}
+
+/* s left two beats unanswered. If it ran meanwhile it is hung. If it did
+ * not, it is starved: the task above it that took the CPU is the one
+ * hung (a loop that answers its own heartbeats, or one with none), and s
+ * gets two periods more. */
+static void unanswered(struct stask *s, const struct thread_view *v, uint64_t now)
+{
+	char why[80];
+	if (v->ticks - s->missed_ticks >= 2) {
+		snprintf(why, sizeof why, "no heartbeat for %llu ms", (unsigned long long)(now - s->missed_ms));
+		hung(s, why);
+		return;
+	}
+	uint64_t pct;
+	struct stask *hog = hog_above(s, now, &pct);
+	s->unanswered = 0;
+	if (!hog)
+		return;
+	snprintf(why, sizeof why, "took %llu%% of the CPU, starving %s", (unsigned long long)pct, s->name);
+	hung(hog, why);
+}
+
+/* Is one of the servers s may call not running (dead or backing off)? */
+static int server_down(const struct stask *s)
+{
 	for (int svc = 1; svc < SVC_COUNT; svc++) {
 		struct stask *server = server_of(svc);
 		if ((s->desc->calls & (1u << svc)) && server && server != s && server->state != TASK_RUNNING)
@@ -56,24 +140,35 @@ static int waits_on_others(const struct stask *s)
 	return 0;
 }
 
-static void hung(struct stask *s, uint64_t now)
-{
-	printf("init: task %s hung: no heartbeat for %llu ms\n", s->name, (unsigned long long)(now - s->missed_ms));
-	end_task(s, TASK_KILLED, 0);
-	task_failed(s, FAIL_HANG);
-}
-
 static void beat(struct stask *s, uint64_t now)
 {
-	if (waits_on_others(s))
-		s->unanswered = 0;
-	if (s->unanswered >= 2) {
-		hung(s, now);
+	struct thread_view v;
+	if (!view(s, &v))
 		return;
+	s->mark_ticks[0] = s->mark_ticks[1];
+	s->mark_ms[0] = s->mark_ms[1];
+	s->mark_ticks[1] = v.ticks;
+	s->mark_ms[1] = now;
+	if (v.state == TS_BLOCKED_REPLY || v.state == TS_BLOCKED_SEND) {
+		s->unanswered = 0;   /* the server it waits on answers for itself */
+		check_call(s, &v, now);
+		if (s->state != TASK_RUNNING)
+			return;
+	} else {
+		s->call_mark = ~0ULL;
+		if (server_down(s))
+			s->unanswered = 0;
+	}
+	if (s->unanswered >= 2) {
+		unanswered(s, &v, now);
+		if (s->state != TASK_RUNNING)
+			return;
 	}
 	ntfn_signal(s->beat);
-	if (!s->unanswered++)
+	if (!s->unanswered++) {
 		s->missed_ms = now;   /* the beat it has not answered yet */
+		s->missed_ticks = v.ticks;
+	}
 	s->next_beat_ms = now + s->desc->heartbeat_ms;
 }
 

@@ -36,6 +36,9 @@ struct stask {
 	uint64_t restart_ms;            /* TASK_WAITING: when the back-off ends */
 	uint64_t next_beat_ms, answered_ms, missed_ms;
 	unsigned unanswered;            /* heartbeats sent since the last SUP_ALIVE */
+	uint64_t missed_ticks;          /* its CPU ticks at the first unanswered beat */
+	uint64_t mark_ticks[2], mark_ms[2];   /* CPU ticks at its last two beats, and when */
+	uint64_t call_mark, call_since_ms;    /* the Call it was found blocked in, since when */
 };
 extern struct stask stasks[MAX_STASKS];
 extern unsigned nstasks;

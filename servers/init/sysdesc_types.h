@@ -20,6 +20,7 @@ struct task_desc {
 	unsigned heartbeat_ms;   /* 0: no heartbeats */
 	unsigned failures, window_ms;   /* more failures than this within the window: left dead */
 	unsigned backoff_ms;     /* the first back-off; doubled for each short-lived instance in a row */
+	unsigned reply_within_ms;   /* a call it took and left unanswered this long: it is hung (0: never) */
 };
 
 extern const struct task_desc system_tasks[];
