@@ -26,6 +26,7 @@ import fuzz_suite  # noqa: E402
 import campaign_suite  # noqa: E402
 import faults_suite  # noqa: E402
 import supervisor_suite  # noqa: E402
+import recovery_suite  # noqa: E402
 
 ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
 # ./do.sh test builds K4_BUILD (default build/) with the fastpath and
@@ -268,7 +269,7 @@ def other_configuration(res, build, prefix):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    supervisor storage faults fuzz campaign config slowpath)."""
+    supervisor storage faults fuzz recovery campaign config slowpath)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -282,7 +283,8 @@ def main(only=()):
               "supervisor": supervisor_suite.supervisor_suite, "storage": storage_suite.storage_suite,
               "faults": faults_suite.faults_suite, "fuzz": fuzz}
     if not ONLY_THIS:   # the campaigns boot their own image: once a run, like the host fuzzer
-        suites = {"config": configuration_suite, **suites, "campaign": campaign_suite.campaign_suite,
+        suites = {"config": configuration_suite, **suites, "recovery": recovery_suite.recovery_suite,
+                  "campaign": campaign_suite.campaign_suite,
                   "slowpath": slowpath}
     try:
         for name, suite in suites.items():

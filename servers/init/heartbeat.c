@@ -17,6 +17,7 @@
 #include "init.h"
 
 #define GRACE_MS 500
+#define BUSY_MS 10000   /* how long a task that calls others may starve one below it */
 
 /* What the kernel says of a task's thread (TCB_GET_STATE). */
 struct thread_view {
@@ -44,9 +45,11 @@ void heartbeat_start(struct stask *s)
 	uint64_t now = now_ms();
 	s->unanswered = 0;
 	s->call_mark = ~0ULL;
+	s->starved_ms = 0;
 	struct thread_view v = { 0 };
 	view(s, &v);
 	s->mark_ticks[0] = s->mark_ticks[1] = v.ticks;
+	s->mark_calls[0] = s->mark_calls[1] = v.calls;
 	s->mark_ms[0] = s->mark_ms[1] = now;
 	s->answered_ms = now;
 	s->next_beat_ms = s->desc && s->desc->heartbeat_ms ? now + GRACE_MS + s->desc->heartbeat_ms : NEVER;
@@ -55,6 +58,7 @@ void heartbeat_start(struct stask *s)
 void heartbeat_alive(struct stask *s)
 {
 	s->unanswered = 0;
+	s->starved_ms = 0;
 	s->answered_ms = now_ms();
 }
 
@@ -87,8 +91,12 @@ static void check_call(struct stask *s, const struct thread_view *v, uint64_t no
 }
 
 /* s has run too little to answer: the task above it that took most of the
- * CPU over its own last beat period or two, if it took more than half. */
-static struct stask *hog_above(const struct stask *s, uint64_t now, uint64_t *pct)
+ * CPU over its own last beat period or two, if it took more than half and
+ * made no Call meanwhile. A task that calls others may be working for
+ * someone (a UART driver passing a burst of input to the console server):
+ * it is blamed only once s has starved for BUSY_MS. One that only spins,
+ * or loops on its notification and heartbeats, asks nothing. */
+static struct stask *hog_above(const struct stask *s, uint64_t now, int callers_too, uint64_t *pct)
 {
 	struct stask *hog = NULL;
 	uint64_t best = 50;
@@ -96,7 +104,7 @@ static struct stask *hog_above(const struct stask *s, uint64_t now, uint64_t *pc
 		struct stask *t = &stasks[i];
 		struct thread_view v;
 		if (t == s || t->state != TASK_RUNNING || !t->beat || t->prio <= s->prio || !view(t, &v) ||
-		    now - t->mark_ms[0] < 10 || v.ticks < t->mark_ticks[0])
+		    now - t->mark_ms[0] < 10 || v.ticks < t->mark_ticks[0] || (v.calls != t->mark_calls[0] && !callers_too))
 			continue;
 		uint64_t share = (v.ticks - t->mark_ticks[0]) * (1000 / TICK_HZ) * 100 / (now - t->mark_ms[0]);
 		if (share > best) {
@@ -116,15 +124,19 @@ static void unanswered(struct stask *s, const struct thread_view *v, uint64_t no
 {
 	char why[80];
 	if (v->ticks - s->missed_ticks >= 2) {
+		s->starved_ms = 0;
 		snprintf(why, sizeof why, "no heartbeat for %llu ms", (unsigned long long)(now - s->missed_ms));
 		hung(s, why);
 		return;
 	}
 	uint64_t pct;
-	struct stask *hog = hog_above(s, now, &pct);
+	if (!s->starved_ms)
+		s->starved_ms = s->missed_ms;
+	struct stask *hog = hog_above(s, now, now - s->starved_ms >= BUSY_MS, &pct);
 	s->unanswered = 0;
 	if (!hog)
 		return;
+	s->starved_ms = 0;
 	snprintf(why, sizeof why, "took %llu%% of the CPU, starving %s", (unsigned long long)pct, s->name);
 	hung(hog, why);
 }
@@ -146,8 +158,10 @@ static void beat(struct stask *s, uint64_t now)
 	if (!view(s, &v))
 		return;
 	s->mark_ticks[0] = s->mark_ticks[1];
+	s->mark_calls[0] = s->mark_calls[1];
 	s->mark_ms[0] = s->mark_ms[1];
 	s->mark_ticks[1] = v.ticks;
+	s->mark_calls[1] = v.calls;
 	s->mark_ms[1] = now;
 	if (v.state == TS_BLOCKED_REPLY || v.state == TS_BLOCKED_SEND) {
 		s->unanswered = 0;   /* the server it waits on answers for itself */

@@ -37,8 +37,9 @@ struct stask {
 	uint64_t next_beat_ms, answered_ms, missed_ms;
 	unsigned unanswered;            /* heartbeats sent since the last SUP_ALIVE */
 	uint64_t missed_ticks;          /* its CPU ticks at the first unanswered beat */
-	uint64_t mark_ticks[2], mark_ms[2];   /* CPU ticks at its last two beats, and when */
+	uint64_t mark_ticks[2], mark_calls[2], mark_ms[2];   /* CPU ticks and Calls at its last two beats */
 	uint64_t call_mark, call_since_ms;    /* the Call it was found blocked in, since when */
+	uint64_t starved_ms;            /* found starved since (0: it is not) */
 };
 extern struct stask stasks[MAX_STASKS];
 extern unsigned nstasks;

@@ -131,7 +131,7 @@ TEST(fault_without_handler_suspends_thread)
 	child_start(&c, faulter, K_NULL_READ, TEST_PRIO, 0);
 	spin_yield(2);
 	CHECK_EQ(after_fault, 0);
-	uint64_t r[5];
+	uint64_t r[MSG_MAX_WORDS];
 	unsigned n;
 	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
 	CHECK_EQ(r[0], TS_INACTIVE);

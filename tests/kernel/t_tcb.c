@@ -23,7 +23,7 @@ TEST(thread_runs_and_finishes)
 	child_start(&c, count_up, 1000, TEST_PRIO, 0);
 	spin_yield(3);
 	CHECK_EQ(counter, 1000);
-	uint64_t r[5];
+	uint64_t r[MSG_MAX_WORDS];
 	unsigned n;
 	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
 	CHECK_EQ(r[0], TS_INACTIVE);   /* suspended itself when fn returned */
@@ -44,11 +44,11 @@ TEST(priority_above_bound_fails)
 TEST(priority_reported)
 {
 	cptr_t t = make(OBJ_TCB, 0);
-	uint64_t r[5];
+	uint64_t r[MSG_MAX_WORDS];
 	unsigned n;
 	CHECK_OK(tcb_set_priority(t, SLOT_TCB, 42, 43));
 	CHECK_OK(invoke(t, TCB_GET_STATE, 0, 0, r, &n));
-	CHECK_EQ(n, 5);
+	CHECK_EQ(n, 9);
 	CHECK_EQ(r[1], 42);
 	CHECK_EQ(r[2], 43);
 	CHECK_ERR(tcb_set_priority(t, make(OBJ_ENDPOINT, 0), 1, 1), E_INVALID_CAPABILITY);
@@ -181,11 +181,11 @@ TEST(deleted_thread_is_descheduled)
 TEST(thread_name_and_state)
 {
 	cptr_t t = make(OBJ_TCB, 0);
-	uint64_t r[5];
+	uint64_t r[MSG_MAX_WORDS];
 	unsigned n;
 	CHECK_OK(INVOKE(t, TCB_SET_NAME, 0x74736574, 0));   /* "test" */
 	CHECK_OK(invoke(t, TCB_GET_STATE, 0, 0, r, &n));
-	CHECK_EQ(n, 5);
+	CHECK_EQ(n, 9);
 	CHECK_EQ(r[0], TS_INACTIVE);
 	CHECK_EQ(r[3], 0x74736574);
 }
@@ -242,4 +242,50 @@ TEST(floating_point_state_is_per_thread)
 	CHECK(mine == 30.0);
 	CHECK(fp_result[1] == 150.0);
 	CHECK(fp_result[0] == 250.0);
+}
+
+static void call_once(uint64_t ep)
+{
+	sys_call(ep, MSGINFO(1, 0, 0), 0, 0, 0, 0);
+}
+
+/* What the supervisor's hang detection reads: Calls made, and who owes
+ * the reply, before and after the server saves the reply cap. */
+TEST(state_counts_calls_and_names_who_owes_the_reply)
+{
+	cptr_t ep = make(OBJ_ENDPOINT, 0);
+	struct child c;
+	uint64_t me[MSG_MAX_WORDS], r[MSG_MAX_WORDS];
+	unsigned n;
+	CHECK_OK(invoke(SLOT_TCB, TCB_GET_STATE, 0, 0, me, &n));
+	child_start(&c, call_once, ep, TEST_PRIO, 0);
+	CHECK_OK(sys_recv(ep).err);   /* its Call: we owe it the reply */
+	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(r[0], TS_BLOCKED_REPLY);
+	CHECK_EQ(r[6], 1);
+	CHECK_EQ(r[7], me[3]);
+	CHECK_EQ(r[8], me[4]);
+	cptr_t saved = new_slot();
+	CHECK_OK(INVOKE(SLOT_CNODE, CNODE_SAVE_CALLER, saved));
+	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(r[0], TS_BLOCKED_REPLY);
+	CHECK_EQ(r[7], me[3]);
+	CHECK_OK(sys_send(saved, MSGINFO(0, 0, 0), 0, 0, 0, 0).err);
+	spin_yield(3);
+	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
+	CHECK_EQ(r[0], TS_INACTIVE);
+	CHECK_EQ(r[6], 1);
+	CHECK_EQ(r[7], 0);
+}
+
+/* A thread that runs across preemption ticks is charged them. */
+TEST(state_counts_ticks_running)
+{
+	uint64_t a[MSG_MAX_WORDS], b[MSG_MAX_WORDS];
+	unsigned n;
+	CHECK_OK(invoke(SLOT_TCB, TCB_GET_STATE, 0, 0, a, &n));
+	for (volatile uint64_t i = 0; i < 8000000; i++)
+		;
+	CHECK_OK(invoke(SLOT_TCB, TCB_GET_STATE, 0, 0, b, &n));
+	CHECK(b[5] >= a[5] + 1);
 }

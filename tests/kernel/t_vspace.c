@@ -121,7 +121,7 @@ TEST(deleting_vspace_stops_its_threads)
 	struct child c;
 	child_start_cross_as(&c, (void (*)(uint64_t))0x10, ep, TEST_PRIO - 1, 0);
 	CHECK_OK(cnode_delete(SLOT_CNODE, c.vspace));
-	uint64_t r[5];
+	uint64_t r[MSG_MAX_WORDS];
 	unsigned n;
 	CHECK_OK(invoke(c.tcb, TCB_GET_STATE, 0, 0, r, &n));
 	CHECK_EQ(r[0], TS_INACTIVE);
