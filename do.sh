@@ -153,6 +153,7 @@ run)
 test)   # the whole suite twice: with the IPC fastpath ($BUILD) and without ($BUILD-slowpath)
 	build "$BUILD" -Dfastpath=true
 	build "$BUILD-slowpath" -Dfastpath=false
+	build "$BUILD-hostile" -Dhostile_blk=true   # a virtio-blk that gives bad replies, for one test
 	exec "$PYTHON" tests/run_tests.py
 	;;
 bench)

@@ -16,6 +16,7 @@ import tempfile
 
 import pexpect
 
+import qemu_run
 import system_suite
 from storage_suite import dump, fsck_clean, make_image, pattern, posix_cksum
 from supervisor_suite import ps_row
@@ -32,13 +33,57 @@ BIG_SIZE = 512 << 10   # read each round: far more than the 64-block cache
 WRITE_SIZE = 20000
 FAILED = re.compile(r"init: task (\S+) (crashed|hung|exited|gave a bad reply)")
 
+HOSTILE_BUILD = qemu_run.BUILD + "-hostile"   # ./do.sh test builds it with -Dhostile_blk=true
+REPORT = re.compile(r"init: task virtio-blk gave a bad reply: fs reports (.+)")
+
 CHECKS = [f"recovery/{d}-{t}" for d in DRIVERS for t in TYPES] + [f"recovery/{d}-disk" for d in DRIVERS]
+CHECKS += ["recovery/hostile-replies-reported", "recovery/hostile-reads-right", "recovery/hostile-write-right",
+           "recovery/hostile-disk-clean"]
 
 
 def recovery_suite(res):
     with res.suite("recovery", CHECKS) as s:
         for d in DRIVERS:
             one_driver(s, d)
+        hostile(s)
+
+
+def shell_lines(out):
+    """What the shell printed, without the supervisor's and file server's
+    lines (they share the console)."""
+    return "\n".join(l for l in out.strip().split("\n") if not l.startswith(("init: ", "fs: ")))
+
+
+def hostile(s):
+    """The hostile virtio-blk (drivers/virtio-blk/hostile.c) answers every
+    instance's 40th request with a reply the protocol cannot give: words
+    where none belong, E_RANGE for a checked range, an error the protocol
+    never gives, no error code at all. The file server must report each
+    (the driver is restarted) and ask again, so every byte read and written
+    is right."""
+    files = {f"h{i}.bin": pattern(40 << 10, 300 + i) for i in range(3)}
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "disk.img")
+        make_image(image, 1024, 16, files)
+        c = system_suite.Console(image, build=HOSTILE_BUILD)
+        try:
+            reads = [shell_lines(c.run(f"cksum /{n}")) for n in files]
+            c.run(f"write /hw.bin {WRITE_SIZE} 77")
+            synced = shell_lines(c.run("sync"))
+            back = shell_lines(c.run("cksum /hw.bin"))
+        finally:
+            c.close()
+        log = c.log.getvalue().replace("\r", "")
+        reasons = REPORT.findall(log)
+        s.report(len(reasons) >= 3 and len(set(reasons)) >= 2 and "task fs" not in log,
+                 "recovery/hostile-replies-reported", f"reports {reasons}")
+        want = [cksum_line(n, d) for n, d in files.items()]
+        s.report(reads == want, "recovery/hostile-reads-right", f"{reads} want {want}")
+        wdata = pattern(WRITE_SIZE, 77)
+        s.report(synced == "" and back == cksum_line("hw.bin", wdata) and dump(image, "/hw.bin") == wdata,
+                 "recovery/hostile-write-right", f"sync {synced!r}, {back!r}")
+        clean, report = fsck_clean(image)
+        s.report(clean, "recovery/hostile-disk-clean", report[-400:])
 
 
 def generation(c, driver):

@@ -16,9 +16,10 @@ ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD   # K4_BUILD: do.sh sets it per conf
 PROMPT = "k4\\$ "
 
 
-def qemu_cmd(image="kernel-run.elf", disk=None, read_only=False):
-    """QEMU running a kernel image, with a disk if one is named."""
-    return qemu_run.qemu_cmd(image, disk=disk, read_only=read_only)
+def qemu_cmd(image="kernel-run.elf", disk=None, read_only=False, build=None):
+    """QEMU running a kernel image (of `build`, or the build folder), with
+    a disk if one is named."""
+    return qemu_run.qemu_cmd(image, disk=disk, read_only=read_only, build=build)
 
 
 def scratch_disk():
@@ -42,11 +43,11 @@ class Console:
     watches for a kernel panic (raising qemu_run.Panicked) and for the
     whole session running past `total` s."""
 
-    def __init__(self, disk=None, read_only=False, timeout=20, total=900, image="kernel-run.elf"):
+    def __init__(self, disk=None, read_only=False, timeout=20, total=900, image="kernel-run.elf", build=None):
         self.started = time.time()
         self.deadline = time.monotonic() + total
         self.timeout = timeout
-        cmd = qemu_cmd(image, disk=disk, read_only=read_only)
+        cmd = qemu_cmd(image, disk=disk, read_only=read_only, build=build)
         self.p = pexpect.spawn(cmd[0], cmd[1:], timeout=timeout, encoding="utf-8", codec_errors="replace")
         self.p.logfile_read = self.log = io.StringIO()   # the whole session, for the verdict
         self.result = None

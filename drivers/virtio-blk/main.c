@@ -16,6 +16,7 @@
  * failed with E_TIMEOUT. No state waits on the device without a deadline. */
 #include <string.h>
 #include "task.h"
+#include "hostile.h"
 #include "../../include/proto/blk.h"
 #include "../../include/proto/mm.h"
 #include "../../include/proto/supervisor.h"
@@ -316,6 +317,9 @@ static enum err request(uint64_t label, const uint64_t *mr, uint64_t *res, unsig
 	uint32_t type = label == BLK_READ ? T_IN : label == BLK_WRITE ? T_OUT : T_FLUSH;
 	if (label != BLK_READ && label != BLK_WRITE && label != BLK_FLUSH)
 		return E_INVALID_ARGUMENT;
+	enum err bad;
+	if (label != BLK_FLUSH && hostile_reply(sector, res, nres, &bad))
+		return bad;
 	if (label == BLK_FLUSH && !(features & F_FLUSH))
 		return E_OK;   /* no write cache to flush: writes go straight to the disk */
 	if (label != BLK_FLUSH && (count < 1 || count > BLK_MAX_SECTORS || sector >= capacity ||
