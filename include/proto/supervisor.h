@@ -54,6 +54,10 @@ enum supervisor_label {
 	SUP_INTERRUPT,       /* from the console server: the user pressed ^C. The
 	                        program a SUP_RUN started is killed, and the shell's
 	                        notification gets SUP_INTERRUPT_BADGE */
+	SUP_GENERATION,      /* mr0 service number (one the caller may call) ->
+	                        mr0 generation of its server's instance now (1 for
+	                        the first), mr1 its state (task_state): what a
+	                        client whose call ended E_OBJECT_DELETED asks */
 };
 
 enum task_state { TASK_RUNNING = 1, TASK_DEAD, TASK_KILLED, TASK_EXITED,

@@ -68,9 +68,12 @@ static int driver_failed(void)
 
 static void recovered(void)
 {
-	uint64_t ms = (rdtime() - pending.failed_at) * 1000 / libsys_timebase_hz;
-	printf("fs: virtio-blk back after %llu ms (%d restarts for one request)\n", (unsigned long long)ms,
-	       pending.restarts);
+	uint64_t ms = (rdtime() - pending.failed_at) * 1000 / libsys_timebase_hz, res[MSG_MAX_WORDS];
+	unsigned n = 0;
+	if (invoke(task.supervisor, SUP_GENERATION, 1, (uint64_t[]){ SVC_BLK }, res, &n) != E_OK || n < 1)
+		res[0] = 0;   /* unknown */
+	printf("fs: virtio-blk back after %llu ms (%d restarts for one request; generation %llu)\n",
+	       (unsigned long long)ms, pending.restarts, (unsigned long long)res[0]);
 }
 
 /* What one answer from the driver means: E_OK and errors end the request,

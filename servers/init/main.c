@@ -164,6 +164,20 @@ static enum err report(struct stask *s, uint64_t svc, uint64_t seen)
 	return E_OK;
 }
 
+/* SUP_GENERATION: which instance of a server s may call serves now. */
+static enum err generation(const struct stask *s, uint64_t svc, uint64_t *res, unsigned *nres)
+{
+	struct stask *server;
+	if (svc == SVC_SUPERVISOR || svc >= SVC_COUNT || !(s->desc->calls & (1u << svc)))
+		return E_NO_RIGHTS;
+	if (!(server = server_of((int)svc)))
+		return E_NOT_FOUND;
+	res[0] = server->generation;
+	res[1] = (uint64_t)server->state;
+	*nres = 2;
+	return E_OK;
+}
+
 /* Signal `badge` on s's notification. */
 static enum err signal_task(struct stask *s, uint64_t badge)
 {
@@ -290,6 +304,8 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 		return report(s, r->mr[0], r->mr[1]);
 	if (label == SUP_INTERRUPT)
 		return is_console(s) ? interrupt() : E_NO_RIGHTS;
+	if (label == SUP_GENERATION)
+		return generation(s, r->mr[0], res, nres);
 	if (!s->desc->calls_supervisor)
 		return E_NO_RIGHTS;
 	return shell_request(s, label, r, res, nres, deferred);
