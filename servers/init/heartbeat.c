@@ -90,29 +90,51 @@ static void check_call(struct stask *s, const struct thread_view *v, uint64_t no
 	hung(server, why);
 }
 
-/* s has run too little to answer: the task above it that took most of the
- * CPU over its own last beat period or two, if it took more than half and
- * made no Call meanwhile. A task that calls others may be working for
- * someone (a UART driver passing a burst of input to the console server):
- * it is blamed only once s has starved for BUSY_MS. One that only spins,
- * or loops on its notification and heartbeats, asks nothing. */
-static struct stask *hog_above(const struct stask *s, uint64_t now, int callers_too, uint64_t *pct)
+/* How much of the CPU t, above s, took over its own last beat period or
+ * two (percent), and whether it made Calls meanwhile; -1: not a candidate. */
+static int64_t share_above(const struct stask *s, struct stask *t, uint64_t now, int *called)
 {
-	struct stask *hog = NULL;
-	uint64_t best = 50;
+	struct thread_view v;
+	if (t == s || t->state != TASK_RUNNING || !t->beat || t->prio <= s->prio || !view(t, &v) ||
+	    now - t->mark_ms[0] < 10 || v.ticks < t->mark_ticks[0])
+		return -1;
+	*called = v.calls != t->mark_calls[0];
+	return (int64_t)((v.ticks - t->mark_ticks[0]) * (1000 / TICK_HZ) * 100 / (now - t->mark_ms[0]));
+}
+
+/* s has run too little to answer: which task above it took the CPU. One
+ * that neither calls nor serves, taking more than half, is blamed at
+ * once: it only spins, or loops on its notification and heartbeats. One
+ * that calls or serves may be working for someone (a UART driver passing
+ * a burst of input to the console server, the console server answering
+ * it), so only once s has starved for BUSY_MS: then the caller that took
+ * most (more than a quarter), as the one that drives the exchange, or
+ * else whoever took more than half. */
+static struct stask *hog_above(const struct stask *s, uint64_t now, int long_starved, uint64_t *pct)
+{
+	struct stask *hog = NULL, *caller = NULL;
+	int64_t best = 50, best_caller = 25;
 	for (unsigned i = 0; i < nstasks; i++) {
 		struct stask *t = &stasks[i];
-		struct thread_view v;
-		if (t == s || t->state != TASK_RUNNING || !t->beat || t->prio <= s->prio || !view(t, &v) ||
-		    now - t->mark_ms[0] < 10 || v.ticks < t->mark_ticks[0] || (v.calls != t->mark_calls[0] && !callers_too))
+		int called = 0;
+		int64_t share = share_above(s, t, now, &called);
+		int works = called || (t->desc && t->desc->serves >= 0);
+		if (share < 0 || (works && !long_starved))
 			continue;
-		uint64_t share = (v.ticks - t->mark_ticks[0]) * (1000 / TICK_HZ) * 100 / (now - t->mark_ms[0]);
+		if (called && share > best_caller) {
+			best_caller = share;
+			caller = t;
+		}
 		if (share > best) {
 			best = share;
 			hog = t;
 		}
 	}
-	*pct = best > 100 ? 100 : best;
+	if (caller) {
+		hog = caller;
+		best = best_caller;
+	}
+	*pct = (uint64_t)(best > 100 ? 100 : best);
 	return hog;
 }
 
