@@ -18,7 +18,7 @@
  * too often) or TASK_KILLED — the supervisor receives on that endpoint
  * itself and answers every caller E_DOWN, at once and then within 20 ms
  * of each later call. The policy and its description keys (heartbeat,
- * failures, window, backoff): docs/system.md. */
+ * failures, window, backoff, reply_within): docs/system.md. */
 #ifndef PROTO_SUPERVISOR_H
 #define PROTO_SUPERVISOR_H
 
