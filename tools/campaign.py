@@ -456,7 +456,7 @@ def print_table(fig):
           f"  ({fig['boots']} boots, {fig['boots_without_final_sync']} without a final sync; those "
           f"{'clean too' if fig['e2fsck_clean_unsynced_boots'] else 'not all clean: a power cut for ext2'})")
     print(f"{'acknowledged writes checked on the host':44}{fig['writes_judged']}")
-    print(f"{'boots ended: silent or too long / fs gone bad':44}{fig['boots_stopped']} / {fig['boots_ended_bad_fs']}"
+    print(f"{'boots ended: silent or too long / fs bad':44}{fig['boots_stopped']} / {fig['boots_ended_bad_fs']}"
           f"  (the rest of their faults went to a new boot)")
     print(f"{'faults per minute (wall, all jobs)':44}{fig['faults_per_minute']}  ({fig['wall_seconds']} s, "
           f"{fig['jobs']} jobs; per core {fig['faults_per_minute_per_core']})")
