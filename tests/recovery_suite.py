@@ -57,6 +57,13 @@ def shell_lines(out):
     return "\n".join(l for l in out.strip().split("\n") if not l.startswith(("init: ", "fs: ")))
 
 
+def write_synced(c, name, seed):
+    """Write a file of WRITE_SIZE bytes and sync: what sync said, and the
+    file's cksum line after it."""
+    c.run(f"write /{name} {WRITE_SIZE} {seed}")
+    return shell_lines(c.run("sync")), shell_lines(c.run(f"cksum /{name}"))
+
+
 def hostile(s):
     """The hostile virtio-blk (drivers/virtio-blk/hostile.c) answers every
     instance's 40th request with a reply the protocol cannot give: words
@@ -71,9 +78,7 @@ def hostile(s):
         c = system_suite.Console(image, build=HOSTILE_BUILD)
         try:
             reads = [shell_lines(c.run(f"cksum /{n}")) for n in files]
-            c.run(f"write /hw.bin {WRITE_SIZE} 77")
-            synced = shell_lines(c.run("sync"))
-            back = shell_lines(c.run("cksum /hw.bin"))
+            synced, back = write_synced(c, "hw.bin", 77)
         finally:
             c.close()
         log = c.log.getvalue().replace("\r", "")
@@ -156,9 +161,7 @@ def one_type(c, driver, t, i, files, written):
     name, data = f"r-{t}.bin", files[f"r-{t}.bin"]
     read = shell_lines(c.run(f"cksum /{name}"))
     wname, wdata = f"w-{driver}-{t}.bin", pattern(WRITE_SIZE, 5000 + i)
-    c.run(f"write /{wname} {WRITE_SIZE} {5000 + i}")
-    synced = shell_lines(c.run("sync"))
-    back = shell_lines(c.run(f"cksum /{wname}"))
+    synced, back = write_synced(c, wname, 5000 + i)
     echo = shell_lines(c.run(f"echo after {t} on {driver}"))
     written[wname] = wdata
     others = [f for f in failures if f[0] != driver]

@@ -13,7 +13,8 @@
  * a request we checked) is a driver failure: it
  * is reported to the supervisor (SUP_REPORT), which restarts the driver,
  * and the request is asked again. The fs calls the driver synchronously,
- * so the table of outstanding requests has one row: `pending`. While the
+ * so one request is outstanding at a time: `pending` counts what it has
+ * survived. While the
  * driver is dead or waiting out a back-off, the call simply waits: its
  * endpoint is the supervisor's and outlives every instance. */
 #include <stdio.h>
@@ -35,9 +36,8 @@ static uint32_t bs = 1024;
 static struct { uint32_t block; int valid, dirty; uint64_t used; } ent[CACHE_BLOCKS];
 extern uint64_t libsys_timebase_hz;
 
-/* The request in hand, and what it has survived. */
+/* What the request in hand has survived. */
 static struct {
-	uint64_t label, sector, count, pa;
 	int restarts, io_retries, timeouts;
 	uint64_t failed_at;   /* rdtime() of the first driver failure, 0 if none */
 } pending;
@@ -114,10 +114,6 @@ static enum err judge(enum err e, unsigned words)
  * for good or has used up its retries. */
 static enum err blk_call(uint64_t label, uint64_t sector, uint64_t count, uint64_t pa)
 {
-	pending.label = label;
-	pending.sector = sector;
-	pending.count = count;
-	pending.pa = pa;
 	pending.restarts = pending.io_retries = pending.timeouts = 0;
 	pending.failed_at = 0;
 	enum err e;

@@ -3,7 +3,6 @@
  * request gets an error; so does everything if the disk did not mount. */
 #include <stdio.h>
 #include "fs.h"
-#include "../../include/proto/supervisor.h"
 #include "task.h"
 #include "../../include/proto/supervisor.h"
 

@@ -17,7 +17,7 @@
 #include "init.h"
 
 #define GRACE_MS 500
-#define BUSY_MS 10000   /* how long a task that calls others may starve one below it */
+#define BUSY_MS 10000   /* how long a task that calls or serves may starve one below it */
 
 /* What the kernel says of a task's thread (TCB_GET_STATE). */
 struct thread_view {
@@ -51,7 +51,6 @@ void heartbeat_start(struct stask *s)
 	s->mark_ticks[0] = s->mark_ticks[1] = v.ticks;
 	s->mark_calls[0] = s->mark_calls[1] = v.calls;
 	s->mark_ms[0] = s->mark_ms[1] = now;
-	s->answered_ms = now;
 	s->next_beat_ms = s->desc && s->desc->heartbeat_ms ? now + GRACE_MS + s->desc->heartbeat_ms : NEVER;
 }
 
@@ -59,7 +58,6 @@ void heartbeat_alive(struct stask *s)
 {
 	s->unanswered = 0;
 	s->starved_ms = 0;
-	s->answered_ms = now_ms();
 }
 
 static void hung(struct stask *s, const char *why)
@@ -146,7 +144,6 @@ static void unanswered(struct stask *s, const struct thread_view *v, uint64_t no
 {
 	char why[80];
 	if (v->ticks - s->missed_ticks >= 2) {
-		s->starved_ms = 0;
 		snprintf(why, sizeof why, "no heartbeat for %llu ms", (unsigned long long)(now - s->missed_ms));
 		hung(s, why);
 		return;
@@ -177,6 +174,7 @@ static int server_down(const struct stask *s)
 static void beat(struct stask *s, uint64_t now)
 {
 	struct thread_view v;
+	s->next_beat_ms = now + s->desc->heartbeat_ms;
 	if (!view(s, &v))
 		return;
 	s->mark_ticks[0] = s->mark_ticks[1];
@@ -188,8 +186,6 @@ static void beat(struct stask *s, uint64_t now)
 	if (v.state == TS_BLOCKED_REPLY || v.state == TS_BLOCKED_SEND) {
 		s->unanswered = 0;   /* the server it waits on answers for itself */
 		check_call(s, &v, now);
-		if (s->state != TASK_RUNNING)
-			return;
 	} else {
 		s->call_mark = ~0ULL;
 		if (server_down(s))
@@ -205,7 +201,6 @@ static void beat(struct stask *s, uint64_t now)
 		s->missed_ms = now;   /* the beat it has not answered yet */
 		s->missed_ticks = v.ticks;
 	}
-	s->next_beat_ms = now + s->desc->heartbeat_ms;
 }
 
 void heartbeat_tick(uint64_t now)

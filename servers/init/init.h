@@ -34,7 +34,7 @@ struct stask {
 	uint64_t fail_times[FAIL_HISTORY];   /* a ring of failure times */
 	unsigned nfails, streak;        /* failures recorded; short-lived ones in a row */
 	uint64_t restart_ms;            /* TASK_WAITING: when the back-off ends */
-	uint64_t next_beat_ms, answered_ms, missed_ms;
+	uint64_t next_beat_ms, missed_ms;
 	unsigned unanswered;            /* heartbeats sent since the last SUP_ALIVE */
 	uint64_t missed_ticks;          /* its CPU ticks at the first unanswered beat */
 	uint64_t mark_ticks[2], mark_calls[2], mark_ms[2];   /* CPU ticks and Calls at its last two beats */

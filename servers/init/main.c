@@ -149,14 +149,23 @@ static enum err restart(struct stask *t)
 	return restart_now(t);
 }
 
+/* The server of service svc, which s must be allowed to call. */
+static enum err server_s_calls(const struct stask *s, uint64_t svc, struct stask **server)
+{
+	if (svc == SVC_SUPERVISOR || svc >= SVC_COUNT || !(s->desc->calls & (1u << svc)))
+		return E_NO_RIGHTS;
+	return (*server = server_of((int)svc)) ? E_OK : E_NOT_FOUND;
+}
+
 /* SUP_REPORT: s says the server of service mr0 gave a reply that cannot
  * be right (error mr1). Believed only of a service s may call. */
 static enum err report(struct stask *s, uint64_t svc, uint64_t seen)
 {
 	struct stask *server;
-	if (svc == SVC_SUPERVISOR || svc >= SVC_COUNT || !(s->desc->calls & (1u << svc)))
-		return E_NO_RIGHTS;
-	if (!(server = server_of((int)svc)) || server->state != TASK_RUNNING)
+	enum err e = server_s_calls(s, svc, &server);
+	if (e)
+		return e;
+	if (server->state != TASK_RUNNING)
 		return E_NOT_FOUND;
 	printf("init: task %s gave a bad reply: %s reports %s\n", server->name, s->name, err_name(seen));
 	end_task(server, TASK_DEAD, 0);
@@ -168,10 +177,9 @@ static enum err report(struct stask *s, uint64_t svc, uint64_t seen)
 static enum err generation(const struct stask *s, uint64_t svc, uint64_t *res, unsigned *nres)
 {
 	struct stask *server;
-	if (svc == SVC_SUPERVISOR || svc >= SVC_COUNT || !(s->desc->calls & (1u << svc)))
-		return E_NO_RIGHTS;
-	if (!(server = server_of((int)svc)))
-		return E_NOT_FOUND;
+	enum err e = server_s_calls(s, svc, &server);
+	if (e)
+		return e;
 	res[0] = server->generation;
 	res[1] = (uint64_t)server->state;
 	*nres = 2;
