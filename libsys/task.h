@@ -41,6 +41,8 @@ enum err sup_restart(const char *name);
  * address, old and new bits. */
 enum err sup_inject(const char *name, uint64_t type, uint64_t count, uint64_t seed, uint64_t res[4]);
 enum err sup_audit(uint64_t *breaches);
+/* start.c: rdtime() ticks per second, as mm told us */
+extern uint64_t libsys_timebase_hz;
 /* heartbeat.c: answer a heartbeat (a Recv woke with SUP_HEARTBEAT_BADGE). */
 void heartbeat_answer(void);
 void pack_name(const char *s, uint64_t w[2]);

@@ -112,6 +112,7 @@ SHELL_CHECKS = ["system/boots-to-prompt", "shell/help-lists-commands", "shell/ec
                 "console/second-reader-gets-its-line", "console/shell-reads-after-second-reader",
                 "console/ctrl-c-interrupts-waiting-reader", "console/typed-ahead-survives-uart-restart",
                 "console/output-not-lost-across-uart-restart", "console/shell-works-after-uart-restarts",
+                "console/stalled-terminal-not-blamed",
                 "system/powers-off"]
 
 
@@ -297,6 +298,24 @@ def console_server(s, c):
     missing = [l for l in want if l not in got]
     s.report(not missing, "console/output-not-lost-across-uart-restart", f"missing {missing[:3]}")
     s.report(c.run("echo still here") == "still here\n", "console/shell-works-after-uart-restarts")
+    stalled_terminal(s, c)
+
+
+def stalled_terminal(s, c):
+    """Nobody reads the terminal for 5 s while 300,000 bytes are on their
+    way: QEMU's UART stops taking output. The driver is waiting on the
+    device, not hung: it must say so to the console server (an XFER at
+    each heartbeat), or the server reports it quiet and it is restarted."""
+    c.run("write /stall.bin 300000 5")
+    mark = len(c.log.getvalue())
+    c.p.send("cat /stall.bin\r")
+    time.sleep(5)
+    c.timeout, was = 60, c.timeout
+    c.expect(PROMPT)
+    c.timeout = was
+    got = c.log.getvalue()[mark:]
+    s.report("task uart" not in got and "restarting uart" not in got and c.run("echo read again") == "read again\n",
+             "console/stalled-terminal-not-blamed", got[-300:] if "task uart" in got else "")
 
 
 def fnv1a(data):

@@ -103,7 +103,11 @@ static void service(uint64_t bits)
 		nout = written = 0;   /* a chunk of before is sent again */
 		bits |= WORK_BIT;
 	}
-	if (attached && (nin || (written == nout && (nout || (bits & WORK_BIT))))) {
+	/* ... or at a heartbeat with output the device has not taken yet:
+	 * the console server counts a driver that stays away as hung */
+	int due = nin || (written == nout && (nout || (bits & WORK_BIT))) ||
+		  (written < nout && (bits & SUP_HEARTBEAT_BADGE));
+	if (attached && due) {
 		xfer();
 		if (!attached && attach() == E_OK) {   /* the console server was new: once more */
 			attached = 1;

@@ -15,9 +15,15 @@
  * and fetches output. Output counts as written only when the driver's
  * next XFER acknowledges it, so a driver that dies may repeat output but
  * never loses it; input handed over is the server's, and readers keep
- * waiting across a driver restart. Only the task the description names
- * CONSOLE_DEVICE_TASK may use the device side (mm tells the server the
- * name behind a caller's badge); anyone else gets E_NO_RIGHTS. */
+ * waiting across a driver restart.
+ *
+ * A driver that was woken must XFER within CONSOLE_DEV_QUIET_MS, so one
+ * holding output the device will not take yet XFERs at each heartbeat to
+ * say so. An instance that stays away is reported to the supervisor as
+ * hung (SUP_DEVICE_QUIET): it may still answer its heartbeats while it
+ * serves nobody. Only the task the description names CONSOLE_DEVICE_TASK
+ * may use the device side (mm tells the server the name behind a
+ * caller's badge); anyone else gets E_NO_RIGHTS. */
 #ifndef PROTO_CONSOLE_H
 #define PROTO_CONSOLE_H
 
@@ -49,6 +55,7 @@ enum console_label {
 #define CONSOLE_MAX ((MSG_MAX_WORDS - 1) * 8)
 #define CONSOLE_DEV_MAX ((MSG_MAX_WORDS - 2) * 8)
 #define CONSOLE_READERS 8
+#define CONSOLE_DEV_QUIET_MS 1000   /* five of the uart's heartbeat periods */
 #define CONSOLE_DEVICE_TASK "uart"
 
 #endif

@@ -58,6 +58,11 @@ enum supervisor_label {
 	                        mr0 generation of its server's instance now (1 for
 	                        the first), mr1 its state (task_state): what a
 	                        client whose call ended E_OBJECT_DELETED asks */
+	SUP_DEVICE_QUIET,    /* from the console server: mr0 mm's id of its device
+	                        driver's instance, which has not come for the work
+	                        it was woken for in mr1 ms (CONSOLE_DEV_QUIET_MS,
+	                        include/proto/console.h). That instance is hung:
+	                        restarted. E_NOT_FOUND if it is not the one running */
 };
 
 enum task_state { TASK_RUNNING = 1, TASK_DEAD, TASK_KILLED, TASK_EXITED,

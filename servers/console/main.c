@@ -11,6 +11,8 @@
 
 static uint64_t device_badge;   /* mm's id of the attached driver, 0: none */
 static cptr_t device_ntfn;      /* signalled when there is work for it */
+static uint64_t woken_at;       /* rdtime() of the first wake it has not come for, 0: none */
+static unsigned woken_beats;    /* our heartbeats since then */
 static cptr_t recv_slot;        /* where a cap sent to us lands */
 
 enum err answer(cptr_t reply, enum err e, unsigned n, const uint64_t *words)
@@ -36,8 +38,31 @@ cptr_t save_caller(void)
 
 void device_wake(void)
 {
-	if (device_ntfn)
-		ntfn_signal(device_ntfn);
+	if (!device_ntfn)
+		return;
+	ntfn_signal(device_ntfn);
+	if (!woken_at) {
+		woken_at = rdtime() | 1;
+		woken_beats = 0;
+	}
+}
+
+/* At each of our heartbeats: a driver woken CONSOLE_DEV_QUIET_MS ago
+ * that has not come since is hung, though it may answer its heartbeats
+ * (a fault that keeps it from attaching, or from calling at all). The
+ * supervisor restarts it if that instance still runs. A few beats must
+ * have passed too: a pause of the whole machine is not the driver's. */
+static void device_watch(void)
+{
+	if (!woken_at || ++woken_beats < 3)
+		return;
+	uint64_t ms = (rdtime() - woken_at) * 1000 / libsys_timebase_hz;
+	if (ms < CONSOLE_DEV_QUIET_MS)
+		return;
+	/* sent, not called: the supervisor never answers a task it supervises late */
+	sys_send(task.supervisor, MSGINFO(SUP_DEVICE_QUIET, 0, 2), device_badge, ms, 0, 0);
+	woken_at = rdtime() | 1;   /* the next instance gets its own time */
+	woken_beats = 0;
 }
 
 /* Is the caller with this badge the task the description names the
@@ -65,6 +90,7 @@ static enum err attach(uint64_t badge, const struct sysret *r)
 	device_ntfn = recv_slot;
 	recv_slot = RECV_SLOT_NONE;
 	device_badge = badge;
+	woken_at = 0;
 	output_reset();
 	return E_OK;
 }
@@ -81,6 +107,7 @@ static int xfer(uint64_t badge, const struct sysret *r, uint64_t *words, enum er
 		*e = *e ? *e : E_INVALID_ARGUMENT;
 		return 0;
 	}
+	woken_at = 0;
 	uint64_t bytes[MSG_MAX_WORDS];
 	bytes[0] = r->mr[2];
 	bytes[1] = r->mr[3];
@@ -139,8 +166,10 @@ int main(uint64_t id)
 		__ipcbuf->recv_index = recv_slot;
 		struct sysret r = sys_recv(TSLOT_SERVICE);
 		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
-			if (r.badge & SUP_HEARTBEAT_BADGE)
+			if (r.badge & SUP_HEARTBEAT_BADGE) {
 				heartbeat_answer();
+				device_watch();
+			}
 			continue;
 		}
 		enum err e;

@@ -34,7 +34,6 @@ static uint64_t cache_pa, capacity_sectors, clock;
 static int read_only;
 static uint32_t bs = 1024;
 static struct { uint32_t block; int valid, dirty; uint64_t used; } ent[CACHE_BLOCKS];
-extern uint64_t libsys_timebase_hz;
 
 /* What the request in hand has survived. */
 static struct {

@@ -5,7 +5,6 @@
  * earliest back-off or heartbeat the main loop asks for. */
 #include "init.h"
 
-extern uint64_t libsys_timebase_hz;
 static cptr_t timer, tick;
 
 enum err clock_init(void)

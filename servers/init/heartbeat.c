@@ -12,9 +12,12 @@
  *   - a task that did not run (the kernel's tick samples say so): it is
  *     starved, and the task above it that took the CPU is the one hung,
  *     even if it answers its own heartbeats (a loop around its receive).
+ * And the console server tells of a UART driver that answers its
+ * heartbeats but no longer comes for console work (SUP_DEVICE_QUIET).
  * (A cycle of tasks calling each other is not seen as a hang: the
  * protocols of the system have none.) */
 #include "init.h"
+#include "../../include/proto/console.h"
 
 #define GRACE_MS 500
 #define BUSY_MS 10000   /* how long a task that calls or serves may starve one below it */
@@ -65,6 +68,20 @@ static void hung(struct stask *s, const char *why)
 	printf("init: task %s hung: %s\n", s->name, why);
 	end_task(s, TASK_KILLED, 0);
 	task_failed(s, FAIL_HANG);
+}
+
+/* SUP_DEVICE_QUIET: the console server woke the instance `id` of its
+ * device driver ms ago and it has not come. Only the instance running now
+ * is killed: a report may cross the driver's restart. */
+enum err heartbeat_device_quiet(uint64_t id, uint64_t ms)
+{
+	struct stask *t = stask_by_id(id);
+	if (!t || t->state != TASK_RUNNING || strcmp(t->name, CONSOLE_DEVICE_TASK) != 0)
+		return E_NOT_FOUND;
+	char why[80];
+	snprintf(why, sizeof why, "console work waited %llu ms for it", (unsigned long long)ms);
+	hung(t, why);
+	return E_OK;
 }
 
 /* s is blocked in one Call: if the server that took it is described to
@@ -136,14 +153,17 @@ static struct stask *hog_above(const struct stask *s, uint64_t now, int long_sta
 	return hog;
 }
 
-/* s left two beats unanswered. If it ran meanwhile it is hung. If it did
- * not, it is starved: the task above it that took the CPU is the one
- * hung (a loop that answers its own heartbeats, or one with none), and s
- * gets two periods more. */
+/* s left two beats unanswered. If it ran meanwhile it is hung; so it is
+ * if it waits in a receive again (the beat woke it, and it went back
+ * without answering). If it is still runnable and did not run, it is
+ * starved: the task above it that took the CPU is the one hung (a loop
+ * that answers its own heartbeats, or one with none), and s gets two
+ * periods more. */
 static void unanswered(struct stask *s, const struct thread_view *v, uint64_t now)
 {
 	char why[80];
-	if (v->ticks - s->missed_ticks >= 2) {
+	int waits = v->state == TS_BLOCKED_RECV || v->state == TS_BLOCKED_NOTIFICATION;
+	if (v->ticks - s->missed_ticks >= 2 || waits) {
 		snprintf(why, sizeof why, "no heartbeat for %llu ms", (unsigned long long)(now - s->missed_ms));
 		hung(s, why);
 		return;

@@ -63,6 +63,7 @@ uint64_t policy_next(void);
 /* heartbeat.c */
 void heartbeat_start(struct stask *s);
 void heartbeat_alive(struct stask *s);
+enum err heartbeat_device_quiet(uint64_t id, uint64_t ms);
 void heartbeat_tick(uint64_t now);
 uint64_t heartbeat_next(void);
 

@@ -312,6 +312,8 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 		return report(s, r->mr[0], r->mr[1]);
 	if (label == SUP_INTERRUPT)
 		return is_console(s) ? interrupt() : E_NO_RIGHTS;
+	if (label == SUP_DEVICE_QUIET)
+		return is_console(s) ? heartbeat_device_quiet(r->mr[0], r->mr[1]) : E_NO_RIGHTS;
 	if (label == SUP_GENERATION)
 		return generation(s, r->mr[0], res, nres);
 	if (!s->desc->calls_supervisor)
