@@ -323,7 +323,9 @@ def slow_disk(res, tmp):
     than the driver's deadline (5 s) gets the device reset and the request
     asked once more, then a named error: the system goes on throughout."""
     image = os.path.join(tmp, "slow.img")
-    files = {"slow.bin": pattern(8192, 7), "stuck.bin": pattern(16384, 8), "later.bin": pattern(40000, 9)}
+    # stuck.bin lies after slow.bin: read-ahead may bring its start along,
+    # but never more than the rest of a 64 KiB cluster
+    files = {"slow.bin": pattern(8192, 7), "stuck.bin": pattern(256 << 10, 8), "later.bin": pattern(40000, 9)}
     make_image(image, 4096, 8, files)
     c = MonitoredConsole(image, timeout=90)
     try:

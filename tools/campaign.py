@@ -48,7 +48,7 @@ DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
 FAULT_TYPES = ["flip", "nop", "operand", "branch", "nobranch", "pointer", "register", "data", "heap", "stack",
                "loop", "exit", "wild", "reply", "crash"]   # include/proto/faultinj.h, FAULT_TYPE_NAMES
 TARGETS = ("virtio-blk", "uart", "fs")
-REF_PATH, REF_SIZE, REF_SEED = "/campaign.ref", 256 << 10, 12345   # tests/programs/workload
+REF_PATH, REF_SIZE, REF_SEED = "/campaign.ref", 768 << 10, 12345   # tests/programs/workload
 COUNTS = ["faults", "activated", "no_effect", "crashes_detected", "hangs_detected", "restarts", "client_errors",
           "silent_corruptions", "writes_lost", "kernel_panics", "other_task_failures"]
 BOOT_SECONDS = 600   # one boot's limit; a boot silent for QUIET_SECONDS is stopped

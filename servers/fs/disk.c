@@ -1,6 +1,10 @@
-/* The block cache: CACHE_BLOCKS buffers of up to 4 KiB in one DMA
- * region, so the block driver reads and writes them in place. Least
- * recently used buffers are reused; dirty ones are written back then,
+/* The block cache: CLUSTERS clusters of 64 KiB of DMA memory, so the
+ * block driver reads and writes them in place. A cluster holds a run of
+ * consecutive disk blocks (aligned to its size), each valid or not, dirty
+ * or not, so one request moves many blocks: misses in sequence read ahead
+ * (the blocks of a file lie mostly one after another), and write-back
+ * writes each run of dirty blocks at once (clustered write-back). The least
+ * recently used cluster is reused; its dirty blocks are written back then,
  * and all of them on sync.
  *
  * Below the cache, blk_call() is the one place a request goes to the
@@ -25,15 +29,22 @@
 
 #define MAX_RESTARTS 10    /* driver deaths or bad replies one request survives */
 #define MAX_IO_RETRIES 5   /* device errors one request survives */
-#define CACHE_BLOCKS 64
-#define BUF 4096
+#define CLUSTER (64u << 10)   /* bytes: BLK_MAX_SECTORS, one request */
+#define CLUSTERS 8            /* 512 KiB */
+#define ALLOC_PAGES 64        /* the most one MM_DMA_ALLOC gives, contiguous */
+#define PER_ALLOC (int)(ALLOC_PAGES * 4096 / CLUSTER)
 
 static cptr_t blk;
-static uint8_t *cache;
-static uint64_t cache_pa, capacity_sectors, clock;
+static uint64_t capacity_sectors, clock;
 static int read_only;
 static uint32_t bs = 1024;
-static struct { uint32_t block; int valid, dirty; uint64_t used; } ent[CACHE_BLOCKS];
+static struct cluster {
+	uint32_t first;         /* its first block, a multiple of per_cluster() */
+	uint64_t valid, dirty;  /* a bit for each of its blocks */
+	uint64_t used;          /* 0: the cluster holds nothing */
+	uint8_t *mem;
+	uint64_t pa;
+} cl[CLUSTERS];
 
 /* What the request in hand has survived. */
 static struct {
@@ -141,10 +152,14 @@ enum err disk_init(uint64_t blk_cap)
 		return E_IO;
 	capacity_sectors = r[0];
 	read_only = (r[1] & BLK_READ_ONLY) != 0;
-	if ((e = invoke(task.mm, MM_DMA_ALLOC, 1, (uint64_t[]){ CACHE_BLOCKS * BUF / 4096 }, r, &n)))
-		return e;
-	cache = (uint8_t *)r[0];
-	cache_pa = r[1];
+	for (int c = 0; c < CLUSTERS; c += PER_ALLOC) {
+		if ((e = invoke(task.mm, MM_DMA_ALLOC, 1, (uint64_t[]){ ALLOC_PAGES }, r, &n)))
+			return e;
+		for (int k = 0; k < PER_ALLOC; k++) {
+			cl[c + k].mem = (uint8_t *)r[0] + (uint64_t)k * CLUSTER;
+			cl[c + k].pa = r[1] + (uint64_t)k * CLUSTER;
+		}
+	}
 	return E_OK;
 }
 
@@ -156,27 +171,39 @@ static uint64_t io_stats[4];   /* bytes read, ticks reading, bytes written, tick
 
 void disk_stats(uint64_t out[4]) { memcpy(out, io_stats, sizeof io_stats); }
 
-static enum err transfer(uint64_t label, int i, uint32_t block)
+static uint32_t per_cluster(void) { return CLUSTER / bs; }
+static uint64_t disk_blocks(void) { return capacity_sectors / (bs / BLK_SECTOR); }
+static uint64_t bits(uint32_t i, uint32_t j) { return (j - i == 64 ? ~0ULL : (1ULL << (j - i)) - 1) << i; }
+static int has(uint64_t mask, uint32_t i) { return (mask >> i) & 1; }
+
+/* One request for n blocks of cluster c from its block i on. */
+static enum err transfer(uint64_t label, struct cluster *c, uint32_t i, uint32_t n)
 {
-	uint64_t sector = (uint64_t)block * (bs / BLK_SECTOR), t0 = rdtime();
-	enum err e;
-	if (sector + bs / BLK_SECTOR > capacity_sectors)
+	uint64_t t0 = rdtime();
+	if (c->first + i + n > disk_blocks())
 		return E_CORRUPT;   /* a block number past the end of the disk */
-	e = blk_call(label, sector, bs / BLK_SECTOR, cache_pa + (uint64_t)i * BUF);
-	uint64_t *s = &io_stats[label == BLK_WRITE ? 2 : 0];
-	s[0] += bs;
-	s[1] += rdtime() - t0;
+	enum err e = blk_call(label, (uint64_t)(c->first + i) * (bs / BLK_SECTOR), (uint64_t)n * (bs / BLK_SECTOR),
+			      c->pa + (uint64_t)i * bs);
+	uint64_t *st = &io_stats[label == BLK_WRITE ? 2 : 0];
+	st[0] += (uint64_t)n * bs;
+	st[1] += rdtime() - t0;
 	return e;
 }
 
-static enum err write_back(int i)
+/* Each run of dirty blocks in one request. */
+static enum err write_back(struct cluster *c)
 {
-	if (!ent[i].dirty)
-		return E_OK;
-	enum err e = transfer(BLK_WRITE, i, ent[i].block);
-	if (!e)
-		ent[i].dirty = 0;
-	return e;
+	for (uint32_t i = 0, j; i < per_cluster(); i = j) {
+		for (j = i + 1; has(c->dirty, i) && j < per_cluster() && has(c->dirty, j); j++)
+			;
+		if (!has(c->dirty, i))
+			continue;
+		enum err e = transfer(BLK_WRITE, c, i, j - i);
+		if (e)
+			return e;
+		c->dirty &= ~bits(i, j);
+	}
+	return E_OK;
 }
 
 /* A block that failed the file system's checks may have been read wrong
@@ -185,89 +212,123 @@ static enum err write_back(int i)
 unsigned disk_forget_clean(void)
 {
 	unsigned n = 0;
-	for (int i = 0; i < CACHE_BLOCKS; i++)
-		if (ent[i].valid && !ent[i].dirty) {
-			ent[i].valid = 0;
-			n++;
-		}
+	for (int k = 0; k < CLUSTERS; k++) {
+		n += (unsigned)__builtin_popcountll(cl[k].valid & ~cl[k].dirty);
+		cl[k].valid = cl[k].dirty;
+	}
 	return n;
 }
 
-/* The buffer for block (not read from the disk if `fill` is 0). */
-static int slot_for(uint32_t block, int fill, enum err *e)
+/* A cluster to fill: one that holds nothing, else the least recently
+ * used, written back first. */
+static struct cluster *take(enum err *e)
 {
-	int victim = -1;
+	struct cluster *v = &cl[0];
+	for (int k = 1; k < CLUSTERS && v->used; k++)
+		if (cl[k].used < v->used)
+			v = &cl[k];
+	if ((*e = write_back(v)))
+		return NULL;
+	v->valid = v->dirty = v->used = 0;
+	return v;
+}
+
+/* The cluster for block, found or taken (its blocks not read). */
+static struct cluster *cluster_for(uint32_t block, enum err *e)
+{
+	uint32_t first = block - block % per_cluster();
+	struct cluster *c = NULL;
 	*e = E_OK;
-	for (int i = 0; i < CACHE_BLOCKS; i++)
-		if (ent[i].valid && ent[i].block == block) {
-			ent[i].used = ++clock;
-			return i;
-		}
-	for (int i = 0; i < CACHE_BLOCKS && victim < 0; i++)
-		if (!ent[i].valid)
-			victim = i;
-	if (victim < 0) {   /* all taken: the least recently used goes */
-		victim = 0;
-		for (int i = 1; i < CACHE_BLOCKS; i++)
-			if (ent[i].used < ent[victim].used)
-				victim = i;
-		if ((*e = write_back(victim)))
-			return -1;
-		ent[victim].valid = 0;
-	}
-	if (fill && (*e = transfer(BLK_READ, victim, block)))
-		return -1;
-	ent[victim].block = block;
-	ent[victim].valid = 1;
-	ent[victim].dirty = 0;
-	ent[victim].used = ++clock;
-	return victim;
+	for (int k = 0; k < CLUSTERS && !c; k++)
+		if (cl[k].used && cl[k].first == first)
+			c = &cl[k];
+	if (!c && (c = take(e)))
+		c->first = first;
+	if (c)
+		c->used = ++clock;
+	return c;
+}
+
+/* Where the last read from the disk ended, and how many blocks it wanted. */
+static uint32_t ra_next, ra_window = 1;
+
+/* Block i of c from the disk, with read-ahead: a miss right after the last
+ * read wants twice as many blocks as it did (up to a cluster), any other
+ * miss one, as Linux ramps its window up; the run stops at a block cached
+ * already, the cluster's end or the disk's. A slow disk thus gets long
+ * requests only for what is read in sequence. If the device fails a run,
+ * block i alone is asked for: one bad block must not fail its neighbours. */
+static enum err fill(struct cluster *c, uint32_t i)
+{
+	uint32_t want = c->first + i == ra_next ? 2 * ra_window : 1, j = i + 1;
+	if (want > per_cluster())
+		want = per_cluster();
+	while (j < per_cluster() && j - i < want && !has(c->valid, j) && c->first + j < disk_blocks())
+		j++;
+	enum err e = transfer(BLK_READ, c, i, j - i);
+	if (e == E_IO && j > i + 1)
+		e = transfer(BLK_READ, c, i, j = i + 1);
+	if (e)
+		return e;
+	c->valid |= bits(i, j);
+	ra_next = c->first + j;
+	ra_window = want;
+	return E_OK;
 }
 
 uint8_t *bread(uint32_t block, enum err *e)
 {
-	int i = slot_for(block, 1, e);
-	return i < 0 ? NULL : cache + (uint64_t)i * BUF;
+	struct cluster *c = cluster_for(block, e);
+	uint32_t i = c ? block - c->first : 0;
+	if (!c || (!has(c->valid, i) && (*e = fill(c, i))))
+		return NULL;
+	return c->mem + (uint64_t)i * bs;
 }
 
 void bdirty(uint32_t block)
 {
-	for (int i = 0; i < CACHE_BLOCKS; i++)
-		if (ent[i].valid && ent[i].block == block)
-			ent[i].dirty = 1;
+	for (int k = 0; k < CLUSTERS; k++) {
+		uint32_t i = block - cl[k].first;
+		if (cl[k].used && block >= cl[k].first && i < per_cluster() && has(cl[k].valid, i))
+			cl[k].dirty |= 1ULL << i;
+	}
 }
 
 enum err bzero_new(uint32_t block)
 {
 	enum err e;
-	int i = slot_for(block, 0, &e);
-	if (i < 0)
+	struct cluster *c = cluster_for(block, &e);
+	if (!c)
 		return e;
-	memset(cache + (uint64_t)i * BUF, 0, bs);
-	ent[i].dirty = 1;
+	uint32_t i = block - c->first;
+	memset(c->mem + (uint64_t)i * bs, 0, bs);
+	c->valid |= 1ULL << i;
+	c->dirty |= 1ULL << i;
 	return E_OK;
 }
 
+/* Bytes at any offset (the superblock, before the block size is known),
+ * through a cluster left holding nothing. */
 enum err disk_read_raw(uint64_t offset, void *buf, uint32_t len)
 {
-	/* through the first cache buffer, before the block size is known */
-	uint32_t saved = bs;
+	uint64_t sector = offset / BLK_SECTOR, skip = offset % BLK_SECTOR;
+	uint64_t count = (skip + len + BLK_SECTOR - 1) / BLK_SECTOR;
 	enum err e;
-	bs = 1024;
-	int i = slot_for((uint32_t)(offset / 1024), 1, &e);
-	bs = saved;
-	if (i < 0)
+	if (!len || count > CLUSTER / BLK_SECTOR || sector + count > capacity_sectors)
+		return E_RANGE;
+	struct cluster *c = take(&e);
+	if (!c)
 		return e;
-	memcpy(buf, cache + (uint64_t)i * BUF + offset % 1024, len);
-	ent[i].valid = 0;   /* cached with the wrong block size: forget it */
-	return E_OK;
+	if (!(e = blk_call(BLK_READ, sector, count, c->pa)))
+		memcpy(buf, c->mem + skip, len);
+	return e;
 }
 
 enum err disk_sync(void)
 {
 	enum err first = E_OK;
-	for (int i = 0; i < CACHE_BLOCKS; i++) {
-		enum err e = write_back(i);
+	for (int k = 0; k < CLUSTERS; k++) {
+		enum err e = write_back(&cl[k]);
 		if (e && !first)
 			first = e;
 	}

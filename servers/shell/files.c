@@ -306,6 +306,8 @@ int cmd_df(int argc, char **argv)
 	       (unsigned long long)r[0], (unsigned long long)(r[2] * r[0] / 1024),
 	       (unsigned long long)(r[1] * r[0] / 1024), (unsigned long long)r[4], (unsigned long long)r[3],
 	       r[5] ? " (read-only)" : "");
+	printf("block requests: %llu KiB read, %llu KiB written\n", (unsigned long long)(r[6] / 1024),
+	       (unsigned long long)(r[8] / 1024));
 	return 0;
 }
 

@@ -24,7 +24,7 @@
 #define MAX_SIZE (96u << 10)
 #define CHUNK 4096
 #define REF_PATH "/campaign.ref"
-#define REF_SIZE (256u << 10)
+#define REF_SIZE (768u << 10)   /* more than the file server caches (512 KiB) */
 #define REF_SEED 12345
 #define RETRIES 200   /* attempts at one write before it is given up */
 
