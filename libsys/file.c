@@ -195,15 +195,15 @@ enum err fs_rename(const char *from, const char *to)
 
 enum err fs_sync(void) { return INVOKE0(fs_cap(), FS_SYNC); }
 
-enum err fs_statfs(uint64_t res[10])
+enum err fs_statfs(uint64_t res[FS_STATFS_WORDS])
 {
 	uint64_t r[MSG_MAX_WORDS];
 	unsigned n = 0;
 	enum err e = invoke(fs_cap(), FS_STATFS, 0, 0, r, &n);
-	if (!e && n < 10)
+	if (!e && n < FS_STATFS_WORDS)
 		e = E_INVALID_ARGUMENT;
 	if (!e)
-		memcpy(res, r, 10 * sizeof *r);
+		memcpy(res, r, FS_STATFS_WORDS * sizeof *r);
 	return e;
 }
 

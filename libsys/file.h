@@ -22,7 +22,7 @@ enum err fs_rmdir(const char *path);
 enum err fs_unlink(const char *path);
 enum err fs_rename(const char *from, const char *to);
 enum err fs_sync(void);
-enum err fs_statfs(uint64_t res[10]);   /* see FS_STATFS */
+enum err fs_statfs(uint64_t res[FS_STATFS_WORDS]);   /* see FS_STATFS */
 
 /* The error behind the last failed POSIX call (open, read, ...), which
  * errno can only approximate. */

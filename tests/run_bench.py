@@ -197,6 +197,11 @@ def fsbench(p, icount):
             raise SystemExit("fsbench printed no driver figures: " + out)
         if not icount:
             got[f"blk_driver_{op}_wall"] = float(m.group(3))
+    m = re.search(r"fsbench: driver flushes (\d+) in (\d+\.\d+) ms", out)
+    if not m or m.group(1) != "1":
+        raise SystemExit("fsbench printed no flush, or more than the one its sync makes: " + out)
+    if not icount:
+        got["blk_flush_wall"] = float(m.group(2))
     if not icount and guest_ms > host_ms * 1.05 + 5:
         raise SystemExit(f"fsbench's rdtime ({guest_ms:.1f} ms) ran ahead of the host's clock ({host_ms:.1f} ms)")
     return got
@@ -259,6 +264,8 @@ def run_system(runs):
     for name in ("blk_driver_reads_wall", "blk_driver_writes_wall"):
         results.append(figure(name, "MB/s", values[name], f"{TCG}, {boots}, guest rdtime; one value: the file "
                               "server's block requests during one fsbench, timed around each call to the driver"))
+    results.append(figure("blk_flush_wall", "ms", values["blk_flush_wall"], f"{TCG}, {boots}, guest rdtime; one "
+                          "value: the one flush of fsbench's sync (part of the write's time): the host syncing the image"))
     return results
 
 

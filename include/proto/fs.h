@@ -28,7 +28,8 @@ enum fs_label {
 	FS_STATFS,     /* -> mr0 block size, mr1 blocks, mr2 free blocks, mr3 inodes,
 	                  mr4 free inodes, mr5 read-only (0/1); the block requests so far:
 	                  mr6 bytes read, mr7 rdtime ticks reading, mr8 bytes written,
-	                  mr9 ticks writing (the driver's throughput as the server sees it) */
+	                  mr9 ticks writing (the driver's throughput as the server sees it),
+	                  mr10 flushes, mr11 ticks flushing */
 };
 
 #define FS_O_CREAT  1
@@ -47,5 +48,6 @@ struct fs_stat {   /* as FS_STAT and FS_FSTAT return it, a word each */
 	uint64_t inode, type, mode, size, links, blocks, mtime;
 };
 #define FS_STAT_WORDS 7
+#define FS_STATFS_WORDS 12
 
 #endif

@@ -167,9 +167,10 @@ uint64_t disk_bytes(void) { return capacity_sectors * BLK_SECTOR; }
 int disk_read_only(void) { return read_only; }
 void disk_set_block_size(uint32_t b) { bs = b; }
 
-static uint64_t io_stats[4];   /* bytes read, ticks reading, bytes written, ticks writing */
+/* bytes read, ticks reading, bytes written, ticks writing, flushes, ticks flushing */
+static uint64_t io_stats[6];
 
-void disk_stats(uint64_t out[4]) { memcpy(out, io_stats, sizeof io_stats); }
+void disk_stats(uint64_t out[6]) { memcpy(out, io_stats, sizeof io_stats); }
 
 static uint32_t per_cluster(void) { return CLUSTER / bs; }
 static uint64_t disk_blocks(void) { return capacity_sectors / (bs / BLK_SECTOR); }
@@ -332,6 +333,9 @@ enum err disk_sync(void)
 		if (e && !first)
 			first = e;
 	}
+	uint64_t t0 = rdtime();
 	enum err e = blk_call(BLK_FLUSH, 0, 0, 0);
+	io_stats[4]++;
+	io_stats[5] += rdtime() - t0;
 	return first ? first : e;
 }

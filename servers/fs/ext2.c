@@ -121,18 +121,22 @@ static enum err write_counts(uint32_t g)
 	return E_OK;
 }
 
-/* Find and set a clear bit in a group's bitmap; -1 if full. */
+/* Find and set a clear bit in a group's bitmap; -1 if full. Whole words
+ * of set bits are stepped over at once (a disk fills from the front). */
 static int64_t bitmap_take(uint32_t bitmap_block, uint32_t nbits, uint32_t from, enum err *e)
 {
 	uint8_t *b = bread(bitmap_block, e);
 	if (!b)
 		return -1;
-	for (uint32_t i = from; i < nbits; i++)
-		if (!(b[i / 8] & (1 << (i % 8)))) {
+	for (uint32_t i = from; i < nbits; i++) {
+		while (i % 64 == 0 && i + 64 <= nbits && ((const uint64_t *)b)[i / 64] == ~0ULL)
+			i += 64;
+		if (i < nbits && !(b[i / 8] & (1 << (i % 8)))) {
 			b[i / 8] |= (uint8_t)(1 << (i % 8));
 			bdirty(bitmap_block);
 			return i;
 		}
+	}
 	return -1;
 }
 

@@ -31,7 +31,7 @@ void bdirty(uint32_t block);
 enum err bzero_new(uint32_t block);
 enum err disk_sync(void);
 unsigned disk_forget_clean(void);   /* drop every cached block not dirty: how many */
-void disk_stats(uint64_t out[4]);
+void disk_stats(uint64_t out[6]);   /* FS_STATFS mr6..11 */
 
 /* ext2.c */
 struct inode {

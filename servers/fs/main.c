@@ -276,7 +276,7 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 		res[4] = fs.free_inodes;
 		res[5] = (uint64_t)fs.read_only;
 		disk_stats(&res[6]);
-		*nres = 10;
+		*nres = FS_STATFS_WORDS;
 		return E_OK;
 	default:
 		return E_INVALID_ARGUMENT;

@@ -178,7 +178,6 @@ static void start_supervisor(void)
 int main(uint64_t arg)
 {
 	bi = (const struct bootinfo *)arg;
-	extern uint64_t libsys_timebase_hz;
 	libsys_timebase_hz = bi->timebase_hz;
 	pool_init();
 	uint64_t ndev = 0;

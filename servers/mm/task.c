@@ -5,7 +5,6 @@
 #include "mm.h"
 
 struct mtask tasks[MAX_TASKS];
-extern uint64_t libsys_timebase_hz;
 
 static unsigned log2_up(uint64_t x)
 {

@@ -18,7 +18,6 @@
  * instruction means the two are QEMU's one virtual clock (-icount). */
 #include "shell.h"
 
-extern uint64_t libsys_timebase_hz;
 
 #define LOOP 20000
 

@@ -12,7 +12,6 @@
 #define READ_TRIES 6          /* pauses of 10, 20, .. 320 ms: longer than a restart takes */
 #define FIRST_PAUSE_MS 10
 
-extern uint64_t libsys_timebase_hz;
 
 int64_t shell_read(int line, char *buf, uint64_t max)
 {

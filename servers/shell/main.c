@@ -9,7 +9,6 @@
 #define MAX_ARGS 16
 #define CONSOLE_LINE 200
 
-extern uint64_t libsys_timebase_hz;
 
 static int cmd_help(int argc, char **argv);
 

@@ -22,7 +22,7 @@ int disk_read_only(void) { return 0; }
 void disk_set_block_size(uint32_t b) { bs = b; }
 void bdirty(uint32_t block) { (void)block; }
 enum err disk_sync(void) { return E_OK; }
-void disk_stats(uint64_t out[4]) { memset(out, 0, 4 * sizeof *out); }
+void disk_stats(uint64_t out[6]) { memset(out, 0, 6 * sizeof *out); }
 
 enum err disk_read_raw(uint64_t offset, void *buf, uint32_t len)
 {

@@ -212,7 +212,7 @@ static enum outcome watch(const struct info *before, uint64_t t0, uint64_t *ms)
  * when the workload gets requests through (failed ones included). */
 static uint64_t disk_requests(void)
 {
-	uint64_t r[10];
+	uint64_t r[FS_STATFS_WORDS];
 	return fs_statfs(r) == E_OK ? r[6] + r[8] : 0;
 }
 
