@@ -3,7 +3,7 @@
  * SUP_INJECT, so that many land in one boot without a round trip to the
  * host for each. Its orders come from /campaign.cfg, which the host writes
  * into the disk image before the boot:
- *   target=NAME first=I count=N seed=S window=MS settle=MS types=a,b,...
+ *   target=NAME first=I count=N seed=S window=MS settle=MS budget=MS types=a,b,...
  * Fault i (first <= i < first + count) has its type and its seed from
  * (S, i) alone (splitmix64, as tools/campaign.py computes them too), so
  * the same seed gives the same faults however the host splits the range
@@ -16,7 +16,12 @@
  * effect; dead for a second without a restart coming, left dead (the
  * system needs a new boot: it powers off). Then it waits `settle` ms for
  * the workload to go on with the new instance. Its own lines go through
- * the console, retried while the console is being restarted. */
+ * the console, retried while the console is being restarted. After
+ * `budget` ms (0: none) it stops early, syncs and powers off, so that a
+ * boot the host would have to cut off at its time limit ends with the
+ * disk synced and the console drained instead (the host's record of
+ * acknowledged writes comes through the console, which may be the
+ * target); the host puts the faults left into a new boot. */
 #include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,7 +42,7 @@ static const char *const type_names[] = { FAULT_TYPE_NAMES };
 
 static struct {
 	char target[16];
-	uint64_t first, count, seed, window, settle;
+	uint64_t first, count, seed, window, settle, budget;
 	int types[FT_COUNT], ntypes;
 } cfg = { .window = 40, .settle = 5 };
 
@@ -114,6 +119,8 @@ static void parse_cfg(char *text)
 			cfg.window = strtoull(v, 0, 0);
 		else if (!strcmp(w, "settle"))
 			cfg.settle = strtoull(v, 0, 0);
+		else if (!strcmp(w, "budget"))
+			cfg.budget = strtoull(v, 0, 0);
 	}
 }
 
@@ -275,8 +282,8 @@ static int one_fault(uint64_t i)
 	say("campaign: fault %llu %s injected %llu at 0x%llx: 0x%llx -> 0x%llx", (unsigned long long)i,
 	    type_names[type], (unsigned long long)res[0], (unsigned long long)res[1],
 	    (unsigned long long)res[2], (unsigned long long)res[3]);
-	say("campaign: fault %llu outcome %s after %llu ms", (unsigned long long)i, outcome_names[o],
-	    (unsigned long long)ms);
+	say("campaign: fault %llu outcome %s after %llu ms (at %llu ms)", (unsigned long long)i, outcome_names[o],
+	    (unsigned long long)ms, (unsigned long long)now_ms());
 	if (o == OUT_DEAD && !revive(i))
 		return 0;
 	disk_progress(PROGRESS_MS);
@@ -317,12 +324,19 @@ int main(uint64_t id)
 	while (disk_requests() < (256u << 10) && now_ms() - w0 < WARMUP_MS)
 		sleep_ms(5);
 	uint64_t i = cfg.first, t0 = now_ms();
-	while (i < cfg.first + cfg.count && one_fault(i))
+	int dead = 0, spent = 0;
+	while (i < cfg.first + cfg.count && !spent) {
+		if (!one_fault(i)) {
+			dead = 1;
+			break;
+		}
 		i++;
-	int dead = i < cfg.first + cfg.count;
+		spent = cfg.budget && now_ms() - w0 >= cfg.budget;
+	}
+	const char *why = dead ? "target left dead" : i < cfg.first + cfg.count ? "time budget spent" : "all injected";
 	say("campaign: end after fault %llu of %llu..%llu, %s, %llu ms", (unsigned long long)(i - !dead),
-	    (unsigned long long)cfg.first, (unsigned long long)(cfg.first + cfg.count - 1),
-	    dead ? "target left dead" : "all injected", (unsigned long long)(now_ms() - t0));
+	    (unsigned long long)cfg.first, (unsigned long long)(cfg.first + cfg.count - 1), why,
+	    (unsigned long long)(now_ms() - t0));
 	e = final_sync();
 	say("campaign: final sync: %s", err_name(e));
 	sup_power_off();
