@@ -88,6 +88,42 @@ def host_check_catches(s):
             f.seek(-1, 1)
             f.write(bytes([old[0] ^ 1]))
         s.report(not tool.check_disk(disk, boot)["reference_intact"], "campaign/host-check-catches-corruption")
+        superseded_not_lost(s, tool, disk, folder)
+    garbled_inject_lines(s, tool)
+
+
+def superseded_not_lost(s, tool, disk, folder):
+    """Records that follow the workload's plan: slot 2 acknowledged at
+    generation 1 but holding generation 2 (its record never came) was
+    rewritten, not lost; slot 3 holding bytes of no generation is lost."""
+    plan = {(sl, g): (size, seed) for sl, g, size, seed in tool.workload_plan(4 * 8)}
+    boot = tool.Boot("uart")
+    for sl, content in ((2, tool.pattern(*plan[(2, 2)])), (3, tool.pattern(plan[(3, 1)][0], 99))):
+        src = os.path.join(folder, f"s{sl}")
+        with open(src, "wb") as f:
+            f.write(content)
+        subprocess.run([tool.DEBUGFS, "-w", "-R", f"write {src} cw/{sl}", disk], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        size, seed = plan[(sl, 1)]
+        boot.line(f"workload: write {sl} 1 {size} {seed}")
+        boot.line(f"workload: synced {sl} 1")
+    got = tool.check_disk(disk, boot)
+    s.report(got["writes_superseded"] == ["/cw/2 generation 1"] and got["writes_lost"] == ["/cw/3 generation 1"],
+             "campaign/host-check-tells-superseded-from-lost", f"{got['writes_superseded']} / {got['writes_lost']}")
+
+
+def garbled_inject_lines(s, tool):
+    """An inject line the faulty console garbled (a wrong type, digits
+    dropped) is recorded as the fault the plan says comes next."""
+    want = [tool.planned_fault(34, tool.FAULT_TYPES, i) for i in (382, 383, 384)]
+    boot = tool.Boot("uart", 34, tool.FAULT_TYPES, 382)
+    for line in (f"campaign: inject 382 {want[0][0]} seed 79694425044",
+                 f"campaign: inject 383 hlip seed {want[1][1]}",
+                 f"campaign: inject 384 {want[2][0]} seed {want[2][1]}"):
+        boot.line(line)
+    got = [(f["index"], f["type"], f["seed"]) for f in boot.faults]
+    s.report(got == [(382 + k, *w) for k, w in enumerate(want)] and boot.garbled == 2,
+             "campaign/garbled-inject-line-believes-plan", f"{got}, {boot.garbled} garbled")
 
 
 def budget(s, json_path):
@@ -110,7 +146,8 @@ def budget(s, json_path):
 def campaign_suite(res):
     checks = [f"campaign/{t}-{c}" for t, _ in CAMPAIGNS for c in CHECKS]
     checks += ["campaign/same-seed-same-faults", "campaign/budget-splits-boots", "campaign/host-check-catches-lost-write",
-               "campaign/host-check-catches-corruption"]
+               "campaign/host-check-catches-corruption", "campaign/host-check-tells-superseded-from-lost",
+               "campaign/garbled-inject-line-believes-plan"]
     with res.suite("campaign", checks) as s:
         tmp = tempfile.mkdtemp()
         try:

@@ -114,6 +114,26 @@ LINES = [(name, re.compile(rx)) for name, rx in [
 ]]
 
 
+MASK64 = (1 << 64) - 1
+
+
+def splitmix(x):
+    """(next state, value): splitmix64, as tests/programs/campaign has it."""
+    x = (x + 0x9e3779b97f4a7c15) & MASK64
+    z = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & MASK64
+    return x, z ^ (z >> 31)
+
+
+def planned_fault(seed, types, i):
+    """Fault i's (type, seed): from the campaign seed and i alone, as the
+    guest picks them (its fault_of)."""
+    x = seed ^ ((i * 0xd1342543de82ef95) & MASK64)
+    x, v = splitmix(x)
+    x, s = splitmix(x)
+    return types[v % len(types)], s
+
+
 def new_fault(index, kind, seed):
     return {"index": index, "type": kind, "seed": seed, "injected": False, "not_injected": [],
             "activated": False, "crashes_detected": 0, "hangs_detected": 0, "restarts": 0, "left_dead": 0,
@@ -126,8 +146,10 @@ class Boot:
     (the lines between its 'campaign: inject' and the next), and the
     workload's writes, for the disk check."""
 
-    def __init__(self, target):
+    def __init__(self, target, seed=None, types=None, first=0):
         self.target = target
+        self.plan = (seed, types) if types else None
+        self.next_index, self.garbled = first, 0   # lines the faulty console garbled
         self.faults, self.cur = [], None
         self.before = new_fault(-1, "none", 0)   # failures before the first fault
         self.slots = {}                          # slot -> {"pending": (gen, size, seed), "acked": ...}
@@ -153,7 +175,17 @@ class Boot:
         return self.cur if self.cur is not None else self.before
 
     def on_inject(self, i, kind, seed):
-        self.cur = new_fault(int(i), kind, int(seed))
+        """The line comes through the console, which may be the target: its
+        index, type or seed may be garbled. The host knows what fault i is,
+        and that faults come in order, so it believes the plan."""
+        i, seed = int(i), int(seed)
+        if self.plan and planned_fault(*self.plan, i) != (kind, seed):
+            self.garbled += 1
+            if planned_fault(*self.plan, i)[1] != seed:   # the index is wrong too: the next one it is
+                i = self.next_index
+            kind, seed = planned_fault(*self.plan, i)
+        self.next_index = i + 1
+        self.cur = new_fault(i, kind, seed)
         self.faults.append(self.cur)
 
     def on_not_injected(self, i, kind, why):
@@ -346,7 +378,7 @@ def run_job(args, first, count, progress, boots):
     while nxt < end and stuck < 3:
         with tempfile.TemporaryDirectory() as folder:
             disk = prepare_disk(args.build, folder, orders(args, nxt, end - nxt))
-            boot = Boot(args.target)
+            boot = Boot(args.target, args.seed, args.types, nxt)
 
             def on_line(text, boot=boot):
                 had = boot.cur is not None and boot.cur["outcome"] is not None
@@ -439,6 +471,7 @@ def summarize(args, boots, seconds):
         "boots_without_final_sync": len(boots) - len(synced),
         "writes_judged": sum(b.disk["writes_judged"] for b in boots),
         "writes_superseded": sum(len(b.disk["writes_superseded"]) for b in boots), "wall_seconds": round(seconds, 1),
+        "inject_lines_garbled": sum(b.garbled for b in boots),
         "unrecovered": sum(f["crashes_detected"] + f["hangs_detected"] - f["restarts"] - f["left_dead"]
                            for f in faults if f["crashes_detected"] + f["hangs_detected"] > f["restarts"] + f["left_dead"]),
         "lines_seen": lines_seen(boots),
