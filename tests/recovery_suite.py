@@ -84,7 +84,7 @@ def write_synced(c, name, seed):
 
 def hostile(s):
     """The hostile virtio-blk (drivers/virtio-blk/hostile.c) answers every
-    instance's 40th request with a reply the protocol cannot give: words
+    instance's 6th request with a reply the protocol cannot give: words
     where none belong, E_RANGE for a checked range, an error the protocol
     never gives, no error code at all. The file server must report each
     (the driver is restarted) and ask again, so every byte read and written

@@ -1,5 +1,5 @@
 /* The hostile build (meson -Dhostile_blk=true, for tests/recovery_suite.py):
- * every instance answers its fortieth read or write with a reply the block
+ * every instance answers its sixth read or write with a reply the block
  * protocol cannot give, without touching the device, so that the tests can
  * show the file server does not believe it. Which reply depends on the
  * block asked for (1 KiB blocks: sector / 2), so a long read meets all
@@ -8,7 +8,7 @@
 #include "hostile.h"
 
 #ifdef HOSTILE_BLK
-#define HOSTILE_AT 40   /* rare enough to stay within the restart policy */
+#define HOSTILE_AT 6    /* the file server asks in runs of up to 64 KiB: a few a boot */
 
 int hostile_reply(uint64_t sector, uint64_t *res, unsigned *nres, enum err *e)
 {
