@@ -117,6 +117,11 @@ LINES = [(name, re.compile(rx)) for name, rx in [
 MASK64 = (1 << 64) - 1
 
 
+def lcg(x):
+    """The workload's generator step (and the byte pattern's: storage_suite)."""
+    return (x * 6364136223846793005 + 1442695040888963407) & MASK64
+
+
 def splitmix(x):
     """(next state, value): splitmix64, as tests/programs/campaign has it."""
     x = (x + 0x9e3779b97f4a7c15) & MASK64
@@ -179,9 +184,10 @@ class Boot:
         index, type or seed may be garbled. The host knows what fault i is,
         and that faults come in order, so it believes the plan."""
         i, seed = int(i), int(seed)
-        if self.plan and planned_fault(*self.plan, i) != (kind, seed):
+        want = self.plan and planned_fault(*self.plan, i)
+        if want and want != (kind, seed):
             self.garbled += 1
-            if planned_fault(*self.plan, i)[1] != seed:   # the index is wrong too: the next one it is
+            if want[1] != seed:   # the index is wrong too: the next one it is
                 i = self.next_index
             kind, seed = planned_fault(*self.plan, i)
         self.next_index = i + 1
@@ -291,23 +297,22 @@ def workload_plan(rounds):
     its generator is fixed, so the host can make them too (round r writes
     slot r % 8, generation r // 8 + 1)."""
     rng, plan = 0x853c49e6748fea9b, []
-    mask = (1 << 64) - 1
     for r in range(rounds):
-        rng = (rng * 6364136223846793005 + 1442695040888963407) & mask
+        rng = lcg(rng)
         size = 1 + (rng >> 11) % WORKLOAD_MAX_SIZE
-        rng = (rng * 6364136223846793005 + 1442695040888963407) & mask
+        rng = lcg(rng)
         plan.append((r % WORKLOAD_SLOTS, r // WORKLOAD_SLOTS + 1, size, rng >> 11))
     return plan
 
 
-def superseded(data, slot, gen, plan):
-    """Whether `data` is exactly a later generation of the slot: a write the
-    workload made after the acknowledged one, whose record never reached
-    the host (the console may be the target, and a boot may end with lines
-    still in its ring). That acknowledged write was replaced, not lost."""
-    by = {(s, g): (size, seed) for s, g, size, seed in plan}
+def superseded(data, slot, gen, planned):
+    """Whether `data` is exactly a later generation of the slot (planned:
+    (slot, gen) -> (size, seed)): a write the workload made after the
+    acknowledged one, whose record never reached the host (the console may
+    be the target, and a boot may end with lines still in its ring). That
+    acknowledged write was replaced, not lost."""
     for g in range(gen + 1, gen + 1 + SUPERSEDED_LOOKAHEAD):
-        size, seed = by.get((slot, g), (-1, 0))
+        size, seed = planned.get((slot, g), (-1, 0))
         if len(data) == size and data == pattern(size, seed):
             return True
     return False
@@ -322,8 +327,8 @@ def check_disk(disk, boot):
     write record the host did see."""
     lost, judged, replaced = [], 0, []
     top = max([s["acked"][0] for s in boot.slots.values() if s.get("acked")] + [0])
-    plan = workload_plan((top + SUPERSEDED_LOOKAHEAD + 1) * WORKLOAD_SLOTS)
-    planned = {(s, g): (size, seed) for s, g, size, seed in plan}
+    planned = {(s, g): (size, seed)
+               for s, g, size, seed in workload_plan((top + SUPERSEDED_LOOKAHEAD + 1) * WORKLOAD_SLOTS)}
     plan_holds = all(planned.get((slot, w[0])) == (w[1], w[2]) for slot, s in boot.slots.items()
                      for w in (s.get("pending"), s.get("acked")) if w)
     for slot, s in sorted(boot.slots.items()):
@@ -334,7 +339,7 @@ def check_disk(disk, boot):
         data = dump(disk, f"/cw/{slot}")
         if data == pattern(size, seed):
             continue
-        if plan_holds and data is not None and superseded(data, slot, gen, plan):
+        if plan_holds and data is not None and superseded(data, slot, gen, planned):
             replaced.append(f"/cw/{slot} generation {gen}")
         else:
             lost.append(f"/cw/{slot} generation {gen}")

@@ -36,15 +36,19 @@ cptr_t save_caller(void)
 	return s;
 }
 
+static void start_waiting(void)
+{
+	woken_at = rdtime() | 1;
+	woken_beats = 0;
+}
+
 void device_wake(void)
 {
 	if (!device_ntfn)
 		return;
 	ntfn_signal(device_ntfn);
-	if (!woken_at) {
-		woken_at = rdtime() | 1;
-		woken_beats = 0;
-	}
+	if (!woken_at)
+		start_waiting();
 }
 
 /* At each of our heartbeats: a driver woken CONSOLE_DEV_QUIET_MS ago
@@ -61,8 +65,7 @@ static void device_watch(void)
 		return;
 	/* sent, not called: the supervisor never answers a task it supervises late */
 	sys_send(task.supervisor, MSGINFO(SUP_DEVICE_QUIET, 0, 2), device_badge, ms, 0, 0);
-	woken_at = rdtime() | 1;   /* the next instance gets its own time */
-	woken_beats = 0;
+	start_waiting();   /* the next instance gets its own time */
 }
 
 /* Is the caller with this badge the task the description names the

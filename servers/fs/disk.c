@@ -195,10 +195,11 @@ static enum err transfer(uint64_t label, struct cluster *c, uint32_t i, uint32_t
 static enum err write_back(struct cluster *c)
 {
 	for (uint32_t i = 0, j; i < per_cluster(); i = j) {
-		for (j = i + 1; has(c->dirty, i) && j < per_cluster() && has(c->dirty, j); j++)
-			;
+		j = i + 1;
 		if (!has(c->dirty, i))
 			continue;
+		while (j < per_cluster() && has(c->dirty, j))
+			j++;
 		enum err e = transfer(BLK_WRITE, c, i, j - i);
 		if (e)
 			return e;
@@ -234,15 +235,22 @@ static struct cluster *take(enum err *e)
 	return v;
 }
 
+/* The cluster that holds block's stretch of the disk, or NULL. */
+static struct cluster *find(uint32_t block)
+{
+	uint32_t first = block - block % per_cluster();
+	for (int k = 0; k < CLUSTERS; k++)
+		if (cl[k].used && cl[k].first == first)
+			return &cl[k];
+	return NULL;
+}
+
 /* The cluster for block, found or taken (its blocks not read). */
 static struct cluster *cluster_for(uint32_t block, enum err *e)
 {
 	uint32_t first = block - block % per_cluster();
-	struct cluster *c = NULL;
+	struct cluster *c = find(block);
 	*e = E_OK;
-	for (int k = 0; k < CLUSTERS && !c; k++)
-		if (cl[k].used && cl[k].first == first)
-			c = &cl[k];
 	if (!c && (c = take(e)))
 		c->first = first;
 	if (c)
@@ -288,11 +296,9 @@ uint8_t *bread(uint32_t block, enum err *e)
 
 void bdirty(uint32_t block)
 {
-	for (int k = 0; k < CLUSTERS; k++) {
-		uint32_t i = block - cl[k].first;
-		if (cl[k].used && block >= cl[k].first && i < per_cluster() && has(cl[k].valid, i))
-			cl[k].dirty |= 1ULL << i;
-	}
+	struct cluster *c = find(block);
+	if (c && has(c->valid, block - c->first))
+		c->dirty |= 1ULL << (block - c->first);
 }
 
 enum err bzero_new(uint32_t block)

@@ -18,7 +18,6 @@
  * instruction means the two are QEMU's one virtual clock (-icount). */
 #include "shell.h"
 
-
 #define LOOP 20000
 
 struct loop_count { uint64_t instret, ticks; };

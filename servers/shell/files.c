@@ -369,12 +369,19 @@ static enum err fsbench_pass(int64_t fd, int writing, uint64_t size, uint64_t *d
 	return E_OK;
 }
 
+/* "<ms> ms" for `ticks` of rdtime; returns the microseconds. */
+static uint64_t print_ms(uint64_t ticks)
+{
+	uint64_t us = ticks * 1000000 / libsys_timebase_hz;
+	printf("%llu.%03llu ms", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+	return us;
+}
+
 /* "<ms> ms[, <MB/s> MB/s]" for `ticks` of rdtime over `bytes`: MB/s only
  * where rdtime is wall-clock time. */
 static void print_time(uint64_t ticks, uint64_t bytes)
 {
-	uint64_t us = ticks * 1000000 / libsys_timebase_hz, kbps = us ? bytes * 1000 / us : 0;
-	printf("%llu.%03llu ms", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+	uint64_t us = print_ms(ticks), kbps = us ? bytes * 1000 / us : 0;
 	if (counters() & COUNTS_WALL_TIME)
 		printf(", %llu.%02llu MB/s", (unsigned long long)(kbps / 1000), (unsigned long long)(kbps % 1000 / 10));
 }
@@ -404,9 +411,9 @@ static void fsbench_driver(const uint64_t io0[FS_STATFS_WORDS], const uint64_t i
 		printf(" (%s)\n", counters_name());
 	}
 	/* the write's sync ends in a flush: the host's own sync of the image */
-	uint64_t us = (io1[11] - io0[11]) * 1000000 / libsys_timebase_hz;
-	printf("fsbench: driver flushes %llu in %llu.%03llu ms (%s)\n", (unsigned long long)(io1[10] - io0[10]),
-	       (unsigned long long)(us / 1000), (unsigned long long)(us % 1000), counters_name());
+	printf("fsbench: driver flushes %llu in ", (unsigned long long)(io1[10] - io0[10]));
+	print_ms(io1[11] - io0[11]);
+	printf(" (%s)\n", counters_name());
 }
 
 int cmd_fsbench(int argc, char **argv)
