@@ -243,6 +243,13 @@ enum err path_join(const char *cwd, const char *path, char out[FS_PATH_MAX + 1])
 		memcpy(out + o, s, len);
 		o += len;
 	}
+	/* a trailing slash stays: the file server takes it to name a directory */
+	size_t plen = strlen(path);
+	if (o > 0 && plen && path[plen - 1] == '/') {
+		if (o + 1 > FS_PATH_MAX)
+			return E_NAME_TOO_LONG;
+		out[o++] = '/';
+	}
 	if (o == 0)
 		out[o++] = '/';
 	out[o] = 0;

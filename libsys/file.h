@@ -29,8 +29,9 @@ enum err fs_statfs(uint64_t res[FS_STATFS_WORDS]);   /* see FS_STATFS */
 enum err file_error(void);
 void file_error_reset(void);
 
-/* Make `path` absolute against `cwd`, folding "." and ".."; E_NAME_TOO_LONG
- * if it does not fit in FS_PATH_MAX. */
+/* Make `path` absolute against `cwd`, folding "." and ".." and keeping a
+ * trailing slash (it says the path names a directory); E_NAME_TOO_LONG if
+ * it does not fit in FS_PATH_MAX. */
 enum err path_join(const char *cwd, const char *path, char out[FS_PATH_MAX + 1]);
 
 #endif

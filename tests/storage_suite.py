@@ -165,6 +165,36 @@ def full_disk(res, tmp):
     res.report(ok, "storage/full-disk-image-clean", report[-500:])
 
 
+LIFETIME_CHECKS = ["storage/lifetime-guest-run", "storage/removed-open-file-keeps-its-data",
+                   "storage/one-file-past-the-limit-refused", "storage/ended-client-files-closed",
+                   "storage/ended-client-removed-file-freed", "storage/lifetime-data-on-disk",
+                   "storage/lifetime-e2fsck-clean"]
+
+
+def file_lifetime(res, tmp):
+    """A second client (tests/programs/holder) keeps /log2 open while its
+    name goes and /data is written and synced, writes on through it, opens
+    files to its limit and ends with them open; twice, so that what the
+    first left behind would show in the second."""
+    image = os.path.join(tmp, "life.img")
+    make_image(image, 4096, 8, {"x": b"x"})
+    r, out = guest(image, ["run holder", "df", "run holder", "df"])
+    res.report(r.ok, "storage/lifetime-guest-run", r.why)
+    runs = re.findall(r"holder: (\d+) checks, (\d+) failed", out)
+    res.report(len(runs) == 2 and all(f == "0" for _, f in runs) and "holder: exit status 0 (ok)" in out,
+               "storage/removed-open-file-keeps-its-data", out[-1500:])
+    res.report(len(runs) == 2 and "one more is refused E_TOO_MANY: failed" not in out,
+               "storage/one-file-past-the-limit-refused", out[-800:])
+    dfs = re.findall(r"(\d+) of \d+ inodes free.*\nblock requests: .*; (\d+) files open", out)
+    res.report(len(dfs) == 2 and all(n == "0" for _, n in dfs), "storage/ended-client-files-closed", out[-800:])
+    # the second run makes no new names: a /gone never freed would cost one inode each run
+    res.report(len(dfs) == 2 and dfs[0][0] == dfs[1][0], "storage/ended-client-removed-file-freed", str(dfs))
+    want = bytes((i * 31 + 7) & 0xFF for i in range(8192))
+    res.report(dump(image, "/data") == want and dump(image, "/log2") == b"", "storage/lifetime-data-on-disk")
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/lifetime-e2fsck-clean", report[-500:])
+
+
 def corrupt(res, tmp):
     base = os.path.join(tmp, "base.img")
     make_image(base, 1024, 4, {"file": pattern(5000, 1), "ok": b"fine\n", "dir/x": b"x"})
@@ -207,7 +237,9 @@ FILES_CHECKS = ["files/error-no-such-file", "files/error-not-a-directory", "file
                 "files/error-name-too-long", "files/error-exists", "files/error-rm-directory", "files/cp",
                 "files/stat", "files/df", "files/cd-pwd", "files/ls-l", "files/mv-relative", "files/cd-dotdot",
                 "files/on-demand-task-idle", "files/bad-leases-refused-1", "files/bad-leases-refused-2",
-                "files/run-refuses-started-task", "files/powers-off"]
+                "files/run-refuses-started-task", "files/trailing-slash-file-not-a-directory",
+                "files/trailing-slash-creates-no-file", "files/trailing-slash-names-directory",
+                "files/long-line-refused-whole", "files/powers-off"]
 READ_ONLY_CHECKS = ["files/error-read-only", "files/read-only-still-reads", "files/read-only-powers-off"]
 
 
@@ -246,6 +278,17 @@ def file_commands(res):
             res.report("fsprobe: 15 checks, 0 failed" in out and "fsprobe: exit status 0 (ok)" in out,
                        f"files/bad-leases-refused-{round}", out[-400:])
         res.report("run: shell: already part of the system" in c.run("run shell"), "files/run-refuses-started-task")
+        c.run("echo x > /t")
+        out = c.run("rm /t/") + c.run("cat /t")
+        res.report("rm: /t/: not a directory" in out and out.endswith("x\n"), "files/trailing-slash-file-not-a-directory",
+                   out)
+        out = c.run("echo y > /new/") + c.run("cat /new")
+        res.report("echo: /new/: is a directory" in out and "cat: /new: no such file" in out,
+                   "files/trailing-slash-creates-no-file", out)
+        res.report(re.search(r"^g$", c.run("ls /d/"), re.M) is not None, "files/trailing-slash-names-directory")
+        out = c.run("echo " + "a" * 600 + " > /long") + c.run("cat /long") + c.run("echo still")
+        res.report("sh: a line of 613 characters is longer than 510: not run" in out and "cat: /long: no such file" in out
+                   and out.endswith("still\n"), "files/long-line-refused-whole", out[-400:])
         r = c.poweroff()
         res.report(r.ok, "files/powers-off", r.why)
     finally:
@@ -285,6 +328,7 @@ def storage_suite(res):
              (offsets_and_triple_indirect, ["storage/offsets-guest-run", "storage/offsets-e2fsck-clean",
                                             "storage/writes-at-random-offsets", "storage/triple-indirect-and-holes",
                                             "storage/sparse-size"]),
+             (file_lifetime, LIFETIME_CHECKS),
              (full_disk, ["storage/full-disk-no-space", "storage/full-disk-shell-goes-on",
                           "storage/full-disk-image-clean"]),
              (slow_disk, SLOW_DISK_CHECKS),
@@ -362,8 +406,6 @@ def slow_disk(res, tmp):
 
 DISK_ERROR_CHECKS = ["storage/disk-error-once-retried", "storage/disk-error-lasting-named",
                      "storage/disk-error-shell-goes-on", "storage/disk-error-other-files-read"]
-
-
 def disk_errors(res, tmp):
     """QEMU's blkdebug makes the disk fail: a read of one file's block once
     (the file server asks again and the client sees nothing), and every read of one file's block (after

@@ -37,6 +37,7 @@ enum err {
 	E_RESTARTED,          /* the server died with the request in hand; its next
 	                         generation runs: ask again (servers) */
 	E_DOWN,               /* the service is left dead by the supervisor (servers) */
+	E_TOO_MANY,           /* a per-client limit is reached: open files (servers) */
 	E_COUNT
 };
 
@@ -49,6 +50,6 @@ enum err {
 	"no mapping", "no such file", "timeout", "i/o error", "not a directory", \
 	"is a directory", "directory not empty", "no space", "read-only", "name too long", \
 	"already exists", "corrupt file system", "interrupted", \
-	"server restarted", "service down"
+	"server restarted", "service down", "too many open files"
 
 #endif

@@ -3,7 +3,9 @@
  * registers after their length; file data travels the same way, at most
  * FS_DATA_MAX bytes a message, or through a lease on the client's buffer
  * (up to FS_LEASE_MAX bytes a call; docs/ipc-designs.md). Each client
- * (badge) has its own open files. */
+ * (badge) has its own open files, closed when it ends. A file removed or
+ * renamed over while open stays readable and writable through its open
+ * files; its inode and blocks are freed at its last close. */
 #ifndef PROTO_FS_H
 #define PROTO_FS_H
 
@@ -29,7 +31,7 @@ enum fs_label {
 	                  mr4 free inodes, mr5 read-only (0/1); the block requests so far:
 	                  mr6 bytes read, mr7 rdtime ticks reading, mr8 bytes written,
 	                  mr9 ticks writing (the driver's throughput as the server sees it),
-	                  mr10 flushes, mr11 ticks flushing */
+	                  mr10 flushes, mr11 ticks flushing; mr12 files open (all clients) */
 };
 
 #define FS_O_CREAT  1
@@ -41,6 +43,7 @@ enum fs_label {
 #define FS_DATA_MAX ((MSG_MAX_WORDS - 2) * 8)    /* 496 bytes */
 #define FS_LEASE_MAX (64u << 10)
 #define FS_NAME_MAX 255
+#define FS_CLIENT_FILES 16   /* open files a client may have; one more: E_TOO_MANY */
 
 enum fs_type { FS_TYPE_FILE = 1, FS_TYPE_DIR = 2, FS_TYPE_OTHER = 7 };
 
@@ -48,6 +51,6 @@ struct fs_stat {   /* as FS_STAT and FS_FSTAT return it, a word each */
 	uint64_t inode, type, mode, size, links, blocks, mtime;
 };
 #define FS_STAT_WORDS 7
-#define FS_STATFS_WORDS 12
+#define FS_STATFS_WORDS 13
 
 #endif

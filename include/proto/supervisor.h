@@ -63,6 +63,10 @@ enum supervisor_label {
 	                        it was woken for in mr1 ms (CONSOLE_DEV_QUIET_MS,
 	                        include/proto/console.h). That instance is hung:
 	                        restarted. E_NOT_FOUND if it is not the one running */
+	SUP_CLIENT_RUNNING,  /* mr0 a client badge (CLIENT_BADGE) -> E_OK if that
+	                        instance still runs, E_NOT_FOUND if it has ended:
+	                        what a server asks when SUP_CLIENT_GONE_BADGE comes,
+	                        to drop what it kept for clients that are gone */
 };
 
 enum task_state { TASK_RUNNING = 1, TASK_DEAD, TASK_KILLED, TASK_EXITED,
@@ -77,5 +81,13 @@ enum task_failure { FAIL_NONE, FAIL_CRASH, FAIL_HANG, FAIL_BAD_REPLY, FAIL_EXIT,
  * a heartbeat the task answers with SUP_ALIVE, and ^C for the shell. */
 #define SUP_HEARTBEAT_BADGE (1ULL << 62)
 #define SUP_INTERRUPT_BADGE (1ULL << 61)
+/* ... and, on a server's, that a task that could call it has ended. */
+#define SUP_CLIENT_GONE_BADGE (1ULL << 60)
+
+/* The badge a client's calls to a service carry: mm's id of the task in
+ * the low bits, and which instance above them, so that a server never
+ * takes a new task for one that died with the same id. */
+#define CLIENT_BADGE(id, instance) ((uint64_t)(id) | (uint64_t)(instance) << 16)
+#define CLIENT_TASK_ID(badge) ((badge) & 0xffff)
 
 #endif

@@ -9,7 +9,7 @@
 
 #define RECV_SLOT_NONE 0
 
-static uint64_t device_badge;   /* mm's id of the attached driver, 0: none */
+static uint64_t device_badge;   /* the attached driver's client badge, 0: none */
 static cptr_t device_ntfn;      /* signalled when there is work for it */
 static uint64_t woken_at;       /* rdtime() of the first wake it has not come for, 0: none */
 static unsigned woken_beats;    /* our heartbeats since then */
@@ -64,7 +64,7 @@ static void device_watch(void)
 	if (ms < CONSOLE_DEV_QUIET_MS)
 		return;
 	/* sent, not called: the supervisor never answers a task it supervises late */
-	sys_send(task.supervisor, MSGINFO(SUP_DEVICE_QUIET, 0, 2), device_badge, ms, 0, 0);
+	sys_send(task.supervisor, MSGINFO(SUP_DEVICE_QUIET, 0, 2), CLIENT_TASK_ID(device_badge), ms, 0, 0);
 	start_waiting();   /* the next instance gets its own time */
 }
 
@@ -74,7 +74,7 @@ static int is_device(uint64_t badge)
 {
 	uint64_t st[4];
 	char name[16];
-	if (mm_stat(badge, st) != E_OK)
+	if (mm_stat(CLIENT_TASK_ID(badge), st) != E_OK)
 		return 0;
 	unpack_name(&st[2], name);
 	return strcmp(name, CONSOLE_DEVICE_TASK) == 0;

@@ -113,6 +113,18 @@ enum err dir_lookup(uint32_t dir, const char *name, uint32_t len, uint32_t *ino)
 	return E_OK;
 }
 
+/* Does an entry of the block start at off? Positions are only ever ones
+ * dir_next handed out; one inside an entry would read a name's bytes as
+ * an entry. */
+static int entry_starts_at(uint8_t *blk, uint32_t off)
+{
+	uint32_t at = 0;
+	struct dirent *d;
+	while (at < off && (d = entry_at(blk, at)))
+		at += d->rec_len;
+	return at == off;
+}
+
 enum err dir_next(uint32_t dir, uint64_t *pos, uint32_t *ino, uint8_t *type, char *name, uint32_t *len)
 {
 	struct inode in;
@@ -129,6 +141,8 @@ enum err dir_next(uint32_t dir, uint64_t *pos, uint32_t *ino, uint8_t *type, cha
 			*pos = (uint64_t)(i + 1) * fs.block_size;
 			continue;
 		}
+		if (off && !entry_starts_at(blk, off))
+			return E_INVALID_ARGUMENT;
 		struct dirent *d = entry_at(blk, off);
 		if (!d)
 			return E_CORRUPT;
@@ -142,6 +156,20 @@ enum err dir_next(uint32_t dir, uint64_t *pos, uint32_t *ino, uint8_t *type, cha
 		}
 	}
 	return E_OK;
+}
+
+/* "/a/b/" names a directory, as in POSIX: a file there is not one. */
+static int names_a_dir(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 1 && path[n - 1] == '/';
+}
+
+static enum err dir_or_not(const char *path, uint32_t ino)
+{
+	struct inode in;
+	enum err e = names_a_dir(path) ? inode_read(ino, &in) : E_OK;
+	return e ? e : names_a_dir(path) && !is_dir(&in) ? E_NOT_DIRECTORY : E_OK;
 }
 
 /* Walk an absolute path. */
@@ -165,7 +193,7 @@ enum err path_lookup(const char *path, uint32_t *ino)
 			return e;
 	}
 	*ino = cur;
-	return E_OK;
+	return dir_or_not(path, cur);
 }
 
 /* The directory a path's last name is in, and that name. */
@@ -296,7 +324,9 @@ enum err fs_create(const char *path, uint32_t *ino)
 	if (e)
 		return e;
 	if ((e = dir_lookup(dir, name, len, ino)) != E_NOT_FOUND)
-		return e;
+		return e ? e : dir_or_not(path, *ino);
+	if (names_a_dir(path))
+		return E_IS_DIRECTORY;   /* a new file cannot be a directory */
 	if ((e = inode_alloc(dir, 0, ino)))
 		return e;
 	new_inode(&in, S_IFREG | 0644, 1);
@@ -337,21 +367,19 @@ enum err fs_mkdir(const char *path)
 	return inode_write(dir, &parent);
 }
 
-/* Drop one link; the inode and its blocks go with the last. */
-static enum err unlink_inode(uint32_t ino, struct inode *in)
+/* Drop one link. With the last, the inode becomes an orphan: no name
+ * reaches it, but it and its blocks stay until no open file does either
+ * (inode_release, called by whoever keeps the open files). */
+static enum err unlink_inode(uint32_t ino, struct inode *in, uint32_t *orphan)
 {
 	if (in->links)
 		in->links--;
 	if (in->links && !is_dir(in))
 		return inode_write(ino, in);
-	enum err e = truncate_blocks(ino, in, 0);
-	if (e)
-		return e;
 	in->links = 0;
 	in->dtime = fs_now();
-	if ((e = inode_write(ino, in)))
-		return e;
-	return inode_free(ino, is_dir(in));
+	*orphan = ino;
+	return inode_write(ino, in);
 }
 
 static enum err dir_is_empty(uint32_t dir)
@@ -371,7 +399,7 @@ static enum err dir_is_empty(uint32_t dir)
 	}
 }
 
-enum err fs_rmdir(const char *path)
+enum err fs_rmdir(const char *path, uint32_t *orphan)
 {
 	uint32_t dir, len, ino;
 	const char *name;
@@ -388,10 +416,10 @@ enum err fs_rmdir(const char *path)
 	if ((e = inode_write(dir, &parent)))
 		return e;
 	in.links = 1;
-	return unlink_inode(ino, &in);
+	return unlink_inode(ino, &in, orphan);
 }
 
-enum err fs_unlink(const char *path)
+enum err fs_unlink(const char *path, uint32_t *orphan)
 {
 	uint32_t dir, len, ino;
 	const char *name;
@@ -401,9 +429,11 @@ enum err fs_unlink(const char *path)
 		return e;
 	if (is_dir(&in))
 		return E_IS_DIRECTORY;
+	if (names_a_dir(path))
+		return E_NOT_DIRECTORY;
 	if ((e = remove_entry(dir, name, len)))
 		return e;
-	return unlink_inode(ino, &in);
+	return unlink_inode(ino, &in, orphan);
 }
 
 /* Is `dir` the directory `ancestor` or below it? */
@@ -451,7 +481,7 @@ static enum err adjust_links(uint32_t ino, int delta)
 	return inode_write(ino, &in);
 }
 
-enum err fs_rename(const char *from, const char *to)
+enum err fs_rename(const char *from, const char *to, uint32_t *orphan)
 {
 	uint32_t sdir, slen, ddir, dlen, ino, old;
 	const char *sname, *dname;
@@ -461,6 +491,8 @@ enum err fs_rename(const char *from, const char *to)
 	if (e || (e = dir_lookup(sdir, sname, slen, &ino)) || (e = inode_read(ino, &in)) ||
 	    (e = path_parent(to, &ddir, &dname, &dlen)))
 		return e;
+	if (!is_dir(&in) && (names_a_dir(from) || names_a_dir(to)))
+		return E_NOT_DIRECTORY;
 	if (is_dir(&in) && ((e = below(ddir, ino, &loop)) || loop))
 		return e ? e : E_INVALID_ARGUMENT;   /* into itself */
 	e = dir_lookup(ddir, dname, dlen, &old);
@@ -471,7 +503,7 @@ enum err fs_rename(const char *from, const char *to)
 			return e;
 		if (is_dir(&target) || is_dir(&in))
 			return E_EXISTS;
-		if ((e = fs_unlink(to)))
+		if ((e = fs_unlink(to, orphan)))
 			return e;
 	} else if (e != E_NOT_FOUND) {
 		return e;

@@ -420,6 +420,19 @@ enum err truncate_blocks(uint32_t ino, struct inode *in, uint64_t size)
 	return E_OK;
 }
 
+enum err inode_release(uint32_t ino)
+{
+	struct inode in;
+	enum err e = inode_read(ino, &in);
+	if (e)
+		return e;
+	if (in.links)
+		return E_CORRUPT;   /* a name reaches it again: not ours to free */
+	if ((e = truncate_blocks(ino, &in, 0)) || (e = inode_write(ino, &in)))
+		return e;
+	return inode_free(ino, is_dir(&in));
+}
+
 static uint64_t file_size(const struct inode *in)
 {
 	return in->size | (is_dir(in) ? 0 : (uint64_t)in->size_high << 32);

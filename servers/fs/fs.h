@@ -63,6 +63,7 @@ enum err inode_read(uint32_t ino, struct inode *in);
 enum err inode_write(uint32_t ino, const struct inode *in);
 enum err inode_alloc(uint32_t near_ino, int is_dir, uint32_t *ino);
 enum err inode_free(uint32_t ino, int is_dir);
+enum err inode_release(uint32_t ino);   /* an orphan's blocks, then the inode itself */
 enum err bmap(uint32_t ino, struct inode *in, uint64_t fblock, int alloc, uint32_t *out);
 enum err truncate_blocks(uint32_t ino, struct inode *in, uint64_t size);
 enum err file_read(uint32_t ino, struct inode *in, uint64_t off, void *buf, uint32_t len, uint32_t *got);
@@ -77,8 +78,10 @@ enum err dir_lookup(uint32_t dir, const char *name, uint32_t len, uint32_t *ino)
 enum err dir_next(uint32_t dir, uint64_t *pos, uint32_t *ino, uint8_t *type, char *name, uint32_t *len);
 enum err fs_create(const char *path, uint32_t *ino);
 enum err fs_mkdir(const char *path);
-enum err fs_rmdir(const char *path);
-enum err fs_unlink(const char *path);
-enum err fs_rename(const char *from, const char *to);
+/* These three set *orphan to an inode whose last link they removed (else
+ * leave it alone): it is freed by inode_release once no open file has it. */
+enum err fs_rmdir(const char *path, uint32_t *orphan);
+enum err fs_unlink(const char *path, uint32_t *orphan);
+enum err fs_rename(const char *from, const char *to, uint32_t *orphan);
 
 #endif

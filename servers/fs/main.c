@@ -1,18 +1,12 @@
 /* The file server's protocol (include/proto/fs.h): requests from any
- * client that `calls = fs`, each with its own open files. A malformed
- * request gets an error; so does everything if the disk did not mount. */
+ * client that `calls = fs`, each with its own open files (files.c). A
+ * malformed request gets an error; so does everything if the disk did not
+ * mount. */
 #include <stdio.h>
-#include "fs.h"
+#include "files.h"
 #include "task.h"
 #include "../../include/proto/supervisor.h"
 
-#define MAX_OPEN 64
-
-static struct ofile {
-	int used, writable, append;
-	uint64_t owner, pos;
-	uint32_t ino;
-} files[MAX_OPEN];
 static enum err mounted;
 
 /* The lease the current request came with (len 0: none), and where its
@@ -47,13 +41,6 @@ static enum err get_two(const uint64_t *mr, unsigned msglen, char *a, char *b)
 	return strlen(a) == la && strlen(b) == lb && la && lb ? E_OK : E_INVALID_ARGUMENT;
 }
 
-static struct ofile *file_of(uint64_t client, uint64_t fd)
-{
-	if (fd < 1 || fd > MAX_OPEN || !files[fd - 1].used || files[fd - 1].owner != client)
-		return NULL;
-	return &files[fd - 1];
-}
-
 static void put_stat(uint32_t ino, const struct inode *in, uint64_t *res)
 {
 	res[0] = ino;
@@ -76,11 +63,10 @@ static enum err do_open(uint64_t client, const uint64_t *mr, unsigned msglen, ui
 		return e;
 	if ((flags & ~(uint64_t)(FS_O_CREAT | FS_O_TRUNC | FS_O_APPEND | FS_O_WRITE)))
 		return E_INVALID_ARGUMENT;
-	int slot;
-	for (slot = 0; slot < MAX_OPEN && files[slot].used; slot++)
-		;
-	if (slot == MAX_OPEN)
-		return E_NOT_ENOUGH_MEMORY;
+	struct ofile *f;
+	uint64_t fd;
+	if ((e = file_new(client, &f, &fd)))
+		return e;
 	if (flags & FS_O_CREAT)
 		e = fs_create(path, &ino);
 	else
@@ -95,8 +81,8 @@ static enum err do_open(uint64_t client, const uint64_t *mr, unsigned msglen, ui
 		return e;
 	if ((flags & FS_O_TRUNC) && (flags & FS_O_WRITE) && (e = inode_write(ino, &in)))
 		return e;
-	files[slot] = (struct ofile){ 1, (flags & FS_O_WRITE) != 0, (flags & FS_O_APPEND) != 0, client, 0, ino };
-	res[0] = (uint64_t)slot + 1;
+	*f = (struct ofile){ 1, (flags & FS_O_WRITE) != 0, (flags & FS_O_APPEND) != 0, 0, ino };
+	res[0] = fd;
 	return E_OK;
 }
 
@@ -227,10 +213,27 @@ static int asks_again(uint64_t label)
 	       label == FS_READDIR || label == FS_STATFS;
 }
 
+/* Requests that change names. A file whose last name goes stays while
+ * it is open (files.c frees it at its last close). */
+static enum err change_names(uint64_t label, const uint64_t *mr, unsigned msglen)
+{
+	char a[FS_PATH_MAX + 1], b[FS_PATH_MAX + 1];
+	uint32_t orphan = 0;
+	enum err e = label == FS_RENAME ? get_two(mr, msglen, a, b) : get_string(mr, msglen, mr[0], 1, a);
+	if (e)
+		return e;
+	if (fs.read_only)
+		return E_READ_ONLY;
+	e = label == FS_MKDIR ? fs_mkdir(a) : label == FS_RMDIR ? fs_rmdir(a, &orphan)
+		: label == FS_UNLINK ? fs_unlink(a, &orphan) : fs_rename(a, b, &orphan);
+	file_orphaned(orphan);
+	return e;
+}
+
 static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, unsigned msglen, uint64_t *res,
 			unsigned *nres)
 {
-	char a[FS_PATH_MAX + 1], b[FS_PATH_MAX + 1];
+	char a[FS_PATH_MAX + 1];
 	struct ofile *f;
 	enum err e;
 	uint32_t ino;
@@ -244,7 +247,7 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 	case FS_CLOSE:
 		if (!(f = file_of(client, mr[0])))
 			return E_INVALID_ARGUMENT;
-		f->used = 0;
+		file_close(f);
 		return E_OK;
 	case FS_READ: case FS_WRITE: case FS_SEEK: case FS_TRUNCATE: case FS_FSTAT: case FS_READDIR:
 		if (!(f = file_of(client, mr[0])))
@@ -256,16 +259,8 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 		put_stat(ino, &in, res);
 		*nres = FS_STAT_WORDS;
 		return E_OK;
-	case FS_MKDIR: case FS_RMDIR: case FS_UNLINK:
-		if ((e = get_string(mr, msglen, mr[0], 1, a)))
-			return e;
-		if (fs.read_only)
-			return E_READ_ONLY;
-		return label == FS_MKDIR ? fs_mkdir(a) : label == FS_RMDIR ? fs_rmdir(a) : fs_unlink(a);
-	case FS_RENAME:
-		if ((e = get_two(mr, msglen, a, b)))
-			return e;
-		return fs.read_only ? E_READ_ONLY : fs_rename(a, b);
+	case FS_MKDIR: case FS_RMDIR: case FS_UNLINK: case FS_RENAME:
+		return change_names(label, mr, msglen);
 	case FS_SYNC:
 		return fs.read_only ? E_OK : disk_sync();
 	case FS_STATFS:
@@ -276,6 +271,7 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 		res[4] = fs.free_inodes;
 		res[5] = (uint64_t)fs.read_only;
 		disk_stats(&res[6]);
+		res[12] = files_open();
 		*nres = FS_STATFS_WORDS;
 		return E_OK;
 	default:
@@ -299,6 +295,8 @@ int main(uint64_t id)
 		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
 			if (r.badge & SUP_HEARTBEAT_BADGE)
 				heartbeat_answer();
+			if (r.badge & SUP_CLIENT_GONE_BADGE)
+				files_sweep();
 			r = sys_recv(TSLOT_SERVICE);
 			continue;
 		}

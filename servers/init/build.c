@@ -144,17 +144,21 @@ struct stask *server_of(int svc)
 	return NULL;
 }
 
-/* Endpoints of the services the task may call, badged with its id. The
- * endpoints are ours and outlive every instance of their servers, so a
- * client is connected once per instance of its own. */
+/* Endpoints of the services the task may call, badged for this instance
+ * (mm's id and a count of instances: an id mm gives out again is never
+ * the same client to a server). The endpoints are ours and outlive every
+ * instance of their servers, so a client is connected once per instance
+ * of its own. */
 static enum err connect(struct stask *s)
 {
+	static uint64_t instances;
+	s->client_badge = CLIENT_BADGE(s->id, ++instances);
 	for (int svc = 0; svc < SVC_COUNT; svc++) {
 		struct stask *server = server_of(svc);
 		if (!(s->desc->calls & (1u << svc)) || !server || !server->service)
 			continue;
 		enum err e = cnode_mint(s->cnode, TSLOT_SVC(svc), TSLOT_CNODE, server->service,
-					RIGHT_WRITE | RIGHT_GRANT, s->id);
+					RIGHT_WRITE | RIGHT_GRANT, s->client_badge);
 		if (e)
 			return e;
 	}
@@ -207,12 +211,26 @@ enum err build_system(void)
 	return E_OK;
 }
 
+/* The servers s could call learn that a client of theirs is gone, so
+ * they drop what they kept for it (open files). */
+static void tell_servers(const struct stask *s)
+{
+	for (int svc = 0; s->desc && svc < SVC_COUNT; svc++) {
+		struct stask *server = server_of(svc);
+		if ((s->desc->calls & (1u << svc)) && server && server->state == TASK_RUNNING && server->ntfn)
+			signal_task(server, SUP_CLIENT_GONE_BADGE);
+	}
+}
+
 /* A task ends: mm frees its memory, whoever ran it learns how. */
 void end_task(struct stask *s, int how, uint64_t status)
 {
 	if (s->id)
 		INVOKE(task.mm, MM_KILL, s->id);
 	s->id = 0;
+	if (s->client_badge)
+		tell_servers(s);
+	s->client_badge = 0;
 	s->state = how;
 	s->status = status;
 	/* its caps here went with its memory; the slots are free again */

@@ -26,6 +26,7 @@ struct stask {
 	cptr_t tcb, cnode, ntfn;
 	cptr_t service;                 /* ours, from our memory: outlives instances */
 	cptr_t beat;                    /* its notification, badged SUP_HEARTBEAT_BADGE */
+	uint64_t client_badge;          /* this instance's badge on the services it calls */
 	cptr_t waiter;                  /* saved reply cap of a SUP_RUN caller */
 	uint64_t generation;            /* 1 for the first instance */
 	uint64_t started_ms;
@@ -53,6 +54,9 @@ struct stask *stask_by_name(const char *name);
 struct stask *server_of(int svc);
 void end_task(struct stask *s, int how, uint64_t status);
 enum err own_object(uint64_t type, cptr_t *slot);   /* made from our memory */
+
+/* main.c */
+enum err signal_task(struct stask *s, uint64_t badge);   /* on its notification */
 
 /* policy.c: what happens when a task fails */
 void task_failed(struct stask *s, int failure);

@@ -186,8 +186,16 @@ static enum err generation(const struct stask *s, uint64_t svc, uint64_t *res, u
 	return E_OK;
 }
 
+/* SUP_CLIENT_RUNNING: is the instance a client badge names still running?
+ * It tells no more than `ps` does. */
+static int client_running(uint64_t badge)
+{
+	struct stask *c = stask_by_id(CLIENT_TASK_ID(badge));
+	return c && c->client_badge == badge;
+}
+
 /* Signal `badge` on s's notification. */
-static enum err signal_task(struct stask *s, uint64_t badge)
+enum err signal_task(struct stask *s, uint64_t badge)
 {
 	cptr_t c = slot_alloc();
 	enum err e = cnode_mint(TSLOT_CNODE, c, TSLOT_CNODE, s->ntfn, RIGHT_WRITE, badge);
@@ -316,6 +324,8 @@ static enum err request(uint64_t id, uint64_t label, const struct sysret *r, uin
 		return is_console(s) ? heartbeat_device_quiet(r->mr[0], r->mr[1]) : E_NO_RIGHTS;
 	if (label == SUP_GENERATION)
 		return generation(s, r->mr[0], res, nres);
+	if (label == SUP_CLIENT_RUNNING)
+		return client_running(r->mr[0]) ? E_OK : E_NOT_FOUND;
 	if (!s->desc->calls_supervisor)
 		return E_NO_RIGHTS;
 	return shell_request(s, label, r, res, nres, deferred);

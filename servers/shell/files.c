@@ -306,8 +306,8 @@ int cmd_df(int argc, char **argv)
 	       (unsigned long long)r[0], (unsigned long long)(r[2] * r[0] / 1024),
 	       (unsigned long long)(r[1] * r[0] / 1024), (unsigned long long)r[4], (unsigned long long)r[3],
 	       r[5] ? " (read-only)" : "");
-	printf("block requests: %llu KiB read, %llu KiB written\n", (unsigned long long)(r[6] / 1024),
-	       (unsigned long long)(r[8] / 1024));
+	printf("block requests: %llu KiB read, %llu KiB written; %llu files open\n",
+	       (unsigned long long)(r[6] / 1024), (unsigned long long)(r[8] / 1024), (unsigned long long)r[12]);
 	return 0;
 }
 
@@ -331,6 +331,9 @@ int cmd_cd(int argc, char **argv)
 		e = E_NOT_DIRECTORY;
 	if (e)
 		return report("cd", argc == 2 ? argv[1] : "/", e);
+	size_t n = strlen(path);
+	if (n > 1 && path[n - 1] == '/')
+		path[n - 1] = 0;   /* the directory it named, as pwd shows it */
 	strcpy(cwd, path);
 	return 0;
 }

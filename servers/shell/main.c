@@ -373,15 +373,32 @@ static void execute(char *line)
 /* Read a command line: the console server echoes and edits it (backspace;
  * ^C drops it and gives a new prompt; ^D means nothing, this being the
  * only console). A read that keeps failing is reported, then the line is
- * empty: the shell never ends for want of input. */
+ * empty: the shell never ends for want of input. A line too long for the
+ * buffer is not run at all, rather than run cut short. */
+static int ends_line(const char *buf, int64_t n) { return n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'); }
+
 static void read_line(char *buf)
 {
-	int64_t n = shell_read(1, buf, LINE_MAX - 1);
-	if (n < 0 && n != -(int64_t)E_INTERRUPTED)
-		printf("sh: console: %s\n", err_name((uint64_t)-n));
-	if (n < 0)
+	int64_t n = 0, got;
+	do {   /* a message carries less than a line may hold */
+		got = shell_read(1, buf + n, (uint64_t)(LINE_MAX - 1 - n));
+		n += got > 0 ? got : 0;
+	} while (got > 0 && !ends_line(buf, n) && n < LINE_MAX - 1);
+	if (got < 0 && got != -(int64_t)E_INTERRUPTED)
+		printf("sh: console: %s\n", err_name((uint64_t)-got));
+	if (got < 0)
 		n = 0;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+	if (n == LINE_MAX - 1 && !ends_line(buf, n)) {
+		int64_t total = n;
+		do {   /* the rest of the line, up to its end, goes unread */
+			got = shell_read(1, buf, LINE_MAX - 1);
+			total += got > 0 ? got : 0;
+		} while (got > 0 && !ends_line(buf, got));
+		printf("sh: a line of %lld characters is longer than %d: not run\n", (long long)total - 1,
+		       LINE_MAX - 2);
+		n = 0;
+	}
+	while (ends_line(buf, n))
 		n--;
 	buf[n] = 0;
 }

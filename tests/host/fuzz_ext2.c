@@ -95,8 +95,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		truncate_blocks(ino, &in, 100);
 	}
 	fs_mkdir("/dir");
-	fs_rename("/new", "/dir/moved");
-	fs_unlink("/dir/moved");
-	fs_rmdir("/dir");
+	/* no file is open here, so each orphan goes at once, as the server's
+	 * last close would free it */
+	uint32_t orphan = 0;
+	if (!fs_rename("/new", "/dir/moved", &orphan) && orphan)
+		inode_release(orphan);
+	orphan = 0;
+	if (!fs_unlink("/dir/moved", &orphan) && orphan)
+		inode_release(orphan);
+	orphan = 0;
+	if (!fs_rmdir("/dir", &orphan) && orphan)
+		inode_release(orphan);
 	return 0;
 }
