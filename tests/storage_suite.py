@@ -333,6 +333,7 @@ def storage_suite(res):
                           "storage/full-disk-image-clean"]),
              (slow_disk, SLOW_DISK_CHECKS),
              (disk_errors, DISK_ERROR_CHECKS),
+             (write_errors, WRITE_ERROR_CHECKS),
              (corrupt, ["storage/corrupt-bad-magic", "storage/corrupt-block-pointer", "storage/corrupt-directory-entry",
                         "storage/corrupt-directory-size"])]
     for run, checks in parts:
@@ -406,6 +407,37 @@ def slow_disk(res, tmp):
 
 DISK_ERROR_CHECKS = ["storage/disk-error-once-retried", "storage/disk-error-lasting-named",
                      "storage/disk-error-shell-goes-on", "storage/disk-error-other-files-read"]
+WRITE_ERROR_CHECKS = ["storage/write-error-named", "storage/write-error-shell-goes-on",
+                      "storage/write-error-no-block-leaked"]
+
+
+def write_errors(res, tmp):
+    """Every write of one block fails (blkdebug). A change to it stays in
+    the cache until a large write needs the room: the write that was
+    allocating then fails, named, and what it had taken goes back. The
+    rest of the disk is written; e2fsck finds the image clean, but for
+    that one block's old bytes, which it cannot see."""
+    image = os.path.join(tmp, "werrors.img")
+    make_image(image, 4096, 8, {"victim.bin": pattern(4096, 41)})
+    victim = int(subprocess.run([DEBUGFS, "-R", "blocks /victim.bin", image], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL).stdout.split()[0])
+    config = os.path.join(tmp, "blkdebug.conf")
+    with open(config, "w") as f:
+        f.write(f'[inject-error]\nevent = "write_aio"\nerrno = "5"\nsector = "{victim * 8}"\n')
+    c = system_suite.Console(f"blkdebug:{config}:{image}", timeout=120)
+    try:
+        c.run("poke /victim.bin 0 changed")
+        out = c.run("write /big 3000000 2")
+        res.report("write: /big: i/o error" in out, "storage/write-error-named", out)
+        c.run("rm /big")
+        c.run("sync")
+        res.report(c.run("echo alive") == "alive\n", "storage/write-error-shell-goes-on")
+    finally:
+        c.poweroff()
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/write-error-no-block-leaked", report[-600:])
+
+
 def disk_errors(res, tmp):
     """QEMU's blkdebug makes the disk fail: a read of one file's block once
     (the file server asks again and the client sees nothing), and every read of one file's block (after

@@ -159,6 +159,8 @@ static uint32_t group_blocks(uint32_t g)
 	return left < fs.blocks_per_group ? left : fs.blocks_per_group;
 }
 
+static enum err block_free(uint32_t b);
+
 /* A zeroed block, preferably in group `near`. */
 static enum err block_alloc(uint32_t near, uint32_t *out)
 {
@@ -178,9 +180,9 @@ static enum err block_alloc(uint32_t near, uint32_t *out)
 		groups[g].free_blocks--;
 		fs.free_blocks--;
 		*out = fs.first_data_block + g * fs.blocks_per_group + (uint32_t)bit;
-		if ((e = write_counts(g)))
-			return e;
-		return bzero_new(*out);
+		if ((e = write_counts(g)) || (e = bzero_new(*out)))
+			block_free(*out);   /* taken but not given: it goes back */
+		return e;
 	}
 	return E_NO_SPACE;
 }
@@ -318,8 +320,12 @@ static enum err follow(struct ptr p, struct inode *in, int alloc, uint32_t near,
 	if (e)
 		return e;
 	if (v == 0 && alloc) {
-		if ((e = block_alloc(near, &v)) || (e = ptr_set(p, v)))
+		if ((e = block_alloc(near, &v)))
 			return e;
+		if ((e = ptr_set(p, v))) {
+			block_free(v);   /* nothing points at it: it goes back */
+			return e;
+		}
 		in->blocks += fs.block_size / 512;
 	} else if (v && !block_ok(v)) {
 		return E_CORRUPT;
