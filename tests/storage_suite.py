@@ -165,6 +165,26 @@ def full_disk(res, tmp):
     res.report(ok, "storage/full-disk-image-clean", report[-500:])
 
 
+FULL_MKDIR_CHECKS = ["storage/full-disk-mkdir-no-space", "storage/full-disk-mkdir-nothing-leaked",
+                     "storage/full-disk-mkdir-image-clean"]
+
+
+def full_disk_mkdir(res, tmp):
+    """mkdir on a full disk with one block free: the new directory takes
+    it, then its name needs a new block of the parent (every root block is
+    full of 250-character names) and there is none. What it took goes back."""
+    image = os.path.join(tmp, "fullmkdir.img")
+    names = {("%03d" % i) + "n" * 247: b"" for i in range(12)}
+    names["one"] = b"1" * 1000
+    make_image(image, 1024, 1, names)
+    r, out = guest(image, ["write /huge 2000000 1", "rm /one", "df", "mkdir /" + "d" * 250, "df"])
+    res.report("mkdir: /" + "d" * 250 + ": no space" in out, "storage/full-disk-mkdir-no-space", out[-600:])
+    free = re.findall(r"(\d+) KiB free of \d+ KiB; (\d+) of \d+ inodes free", out)
+    res.report(r.ok and len(free) == 2 and free[0] == free[1], "storage/full-disk-mkdir-nothing-leaked", str(free))
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/full-disk-mkdir-image-clean", report[-500:])
+
+
 LIFETIME_CHECKS = ["storage/lifetime-guest-run", "storage/removed-open-file-keeps-its-data",
                    "storage/one-file-past-the-limit-refused", "storage/ended-client-files-closed",
                    "storage/ended-client-removed-file-freed", "storage/lifetime-data-on-disk",
@@ -329,6 +349,7 @@ def storage_suite(res):
                                             "storage/writes-at-random-offsets", "storage/triple-indirect-and-holes",
                                             "storage/sparse-size"]),
              (file_lifetime, LIFETIME_CHECKS),
+             (full_disk_mkdir, FULL_MKDIR_CHECKS),
              (full_disk, ["storage/full-disk-no-space", "storage/full-disk-shell-goes-on",
                           "storage/full-disk-image-clean"]),
              (slow_disk, SLOW_DISK_CHECKS),

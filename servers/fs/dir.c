@@ -315,6 +315,17 @@ static void new_inode(struct inode *in, uint16_t mode, uint16_t links)
 	in->atime = in->ctime = in->mtime = fs_now();
 }
 
+/* A new inode that did not get its name: its blocks and itself go back,
+ * marked deleted first so e2fsck agrees with the bitmap. */
+static void discard_new(uint32_t ino, struct inode *in)
+{
+	truncate_blocks(ino, in, 0);
+	in->links = 0;
+	in->dtime = fs_now();
+	inode_write(ino, in);
+	inode_free(ino, is_dir(in));
+}
+
 enum err fs_create(const char *path, uint32_t *ino)
 {
 	uint32_t dir, len;
@@ -331,7 +342,7 @@ enum err fs_create(const char *path, uint32_t *ino)
 		return e;
 	new_inode(&in, S_IFREG | 0644, 1);
 	if ((e = inode_write(*ino, &in)) || (e = add_entry(dir, name, len, *ino, FS_TYPE_FILE)))
-		inode_free(*ino, 0);
+		discard_new(*ino, &in);
 	return e;
 }
 
@@ -350,7 +361,7 @@ enum err fs_mkdir(const char *path)
 	new_inode(&in, S_IFDIR | 0755, 2);
 	uint8_t *blk;
 	if ((e = bmap(ino, &in, 0, 1, &b)) || !(blk = bread(b, &e))) {
-		inode_free(ino, 1);
+		discard_new(ino, &in);
 		return e;
 	}
 	struct dirent *dot = (struct dirent *)blk, *dotdot = (struct dirent *)(blk + 12);
@@ -360,8 +371,11 @@ enum err fs_mkdir(const char *path)
 	fill_entry(dotdot, dir, "..", 2, FS_TYPE_DIR);
 	bdirty(b);
 	in.size = fs.block_size;
-	if ((e = inode_write(ino, &in)) || (e = add_entry(dir, name, len, ino, FS_TYPE_DIR)) ||
-	    (e = inode_read(dir, &parent)))
+	if ((e = inode_write(ino, &in)) || (e = add_entry(dir, name, len, ino, FS_TYPE_DIR))) {
+		discard_new(ino, &in);
+		return e;
+	}
+	if ((e = inode_read(dir, &parent)))
 		return e;
 	parent.links++;
 	return inode_write(dir, &parent);
