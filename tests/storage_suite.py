@@ -185,6 +185,31 @@ def full_disk_mkdir(res, tmp):
     res.report(ok, "storage/full-disk-mkdir-image-clean", report[-500:])
 
 
+ORPHAN_CHECKS = ["storage/orphan-held-at-power-cut", "storage/orphan-freed-at-next-mount",
+                 "storage/orphan-image-clean-after"]
+
+
+def orphan_at_power_cut(res, tmp):
+    """The power goes while a client holds a removed file (run orphaner):
+    the next mount frees it from the disk's orphan list."""
+    image = os.path.join(tmp, "orphan.img")
+    make_image(image, 4096, 8, {"x": b"x"})
+    c = system_suite.Console(image, timeout=60)
+    try:
+        c.p.send("run orphaner\r")
+        c.p.expect("orphaner: /orphan removed, still open, synced: ready")
+        res.report(True, "storage/orphan-held-at-power-cut")
+    except Exception as e:   # noqa: BLE001 - any failure is this check's
+        res.report(False, "storage/orphan-held-at-power-cut", repr(e))
+    finally:
+        c.close()   # the power cut
+    r, out = guest(image, ["df"])
+    res.report(r.ok and "fs: files removed while open when the file server last stopped: 1 freed" in out,
+               "storage/orphan-freed-at-next-mount", out[-600:])
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/orphan-image-clean-after", report[-500:])
+
+
 LIFETIME_CHECKS = ["storage/lifetime-guest-run", "storage/removed-open-file-keeps-its-data",
                    "storage/one-file-past-the-limit-refused", "storage/ended-client-files-closed",
                    "storage/ended-client-removed-file-freed", "storage/lifetime-data-on-disk",
@@ -350,6 +375,7 @@ def storage_suite(res):
                                             "storage/sparse-size"]),
              (file_lifetime, LIFETIME_CHECKS),
              (full_disk_mkdir, FULL_MKDIR_CHECKS),
+             (orphan_at_power_cut, ORPHAN_CHECKS),
              (full_disk, ["storage/full-disk-no-space", "storage/full-disk-shell-goes-on",
                           "storage/full-disk-image-clean"]),
              (slow_disk, SLOW_DISK_CHECKS),

@@ -101,6 +101,16 @@ enum err ext2_mount(void)
 	return check_groups();
 }
 
+#define SB_LAST_ORPHAN 232   /* s_last_orphan: the first inode of the orphan list */
+
+/* The superblock in the cache: its block and where in it. */
+static uint8_t *sb_cached(uint32_t *block, enum err *e)
+{
+	*block = fs.block_size == 1024 ? 1 : 0;
+	uint8_t *b = bread(*block, e);
+	return b ? b + (fs.block_size == 1024 ? 0 : 1024) : NULL;
+}
+
 /* The superblock's free counts and a group's descriptor, back to disk. */
 static enum err write_counts(uint32_t g)
 {
@@ -111,10 +121,10 @@ static enum err write_counts(uint32_t g)
 		return e;
 	memcpy(b + (g % per) * GROUP_DESC_SIZE, &groups[g], sizeof groups[g]);
 	bdirty(gdt_block + g / per);
-	uint32_t sb_block = fs.block_size == 1024 ? 1 : 0, off = fs.block_size == 1024 ? 0 : 1024;
-	if (!(b = bread(sb_block, &e)))
+	uint32_t sb_block;
+	if (!(b = sb_cached(&sb_block, &e)))
 		return e;
-	struct superblock *sb = (struct superblock *)(b + off);
+	struct superblock *sb = (struct superblock *)b;
 	sb->free_blocks_count = fs.free_blocks;
 	sb->free_inodes_count = fs.free_inodes;
 	bdirty(sb_block);
@@ -426,6 +436,71 @@ enum err truncate_blocks(uint32_t ino, struct inode *in, uint64_t size)
 	return E_OK;
 }
 
+/* The orphan list, as ext3 keeps it: inodes with no name but open files,
+ * chained through their dtime from the superblock, so that a server that
+ * stops before their last close has them freed at the next mount. */
+static enum err orphan_head(uint32_t **head, uint32_t *block)
+{
+	enum err e;
+	uint8_t *sb = sb_cached(block, &e);
+	if (!sb)
+		return e;
+	*head = (uint32_t *)(sb + SB_LAST_ORPHAN);
+	return E_OK;
+}
+
+/* The list's first inode (set anew: the cache may have moved the block
+ * since it was read). */
+static enum err orphan_set_head(uint32_t ino)
+{
+	uint32_t *head = NULL, block;
+	enum err e = orphan_head(&head, &block);
+	if (e)
+		return e;
+	*head = ino;
+	bdirty(block);
+	return E_OK;
+}
+
+enum err orphan_add(uint32_t ino)
+{
+	uint32_t *head = NULL, block;
+	struct inode in;
+	enum err e = inode_read(ino, &in);
+	if (e || (e = orphan_head(&head, &block)))
+		return e;
+	in.dtime = *head;
+	if ((e = inode_write(ino, &in)))
+		return e;
+	return orphan_set_head(ino);
+}
+
+/* Take ino off the list, if it is on it. */
+static enum err orphan_remove(uint32_t ino)
+{
+	uint32_t *head = NULL, block, prev = 0, cur;
+	struct inode in, p;
+	enum err e = orphan_head(&head, &block);
+	if (e)
+		return e;
+	cur = *head;
+	for (uint32_t steps = 0; cur && steps < fs.inodes; steps++) {
+		if (cur < fs.first_ino || cur > fs.inodes || (e = inode_read(cur, &in)))
+			return e ? e : E_CORRUPT;
+		if (cur == ino) {
+			if (!prev)
+				return orphan_set_head(in.dtime);
+			if ((e = inode_read(prev, &p)))
+				return e;
+			p.dtime = in.dtime;
+			return inode_write(prev, &p);
+		}
+		prev = cur;
+		cur = in.dtime;
+	}
+	return E_OK;
+}
+
 enum err inode_release(uint32_t ino)
 {
 	struct inode in;
@@ -434,9 +509,29 @@ enum err inode_release(uint32_t ino)
 		return e;
 	if (in.links)
 		return E_CORRUPT;   /* a name reaches it again: not ours to free */
-	if ((e = truncate_blocks(ino, &in, 0)) || (e = inode_write(ino, &in)))
+	if ((e = orphan_remove(ino)) || (e = inode_read(ino, &in)) || (e = truncate_blocks(ino, &in, 0)))
+		return e;
+	in.dtime = fs_now();
+	if ((e = inode_write(ino, &in)))
 		return e;
 	return inode_free(ino, is_dir(&in));
+}
+
+enum err orphans_release(unsigned *freed)
+{
+	uint32_t *head = NULL, block;
+	enum err e;
+	*freed = 0;
+	if (fs.read_only)
+		return E_OK;
+	while (!(e = orphan_head(&head, &block)) && *head) {
+		if (*freed >= fs.inodes)
+			return E_CORRUPT;   /* a loop */
+		if ((e = inode_release(*head)))
+			return e;
+		++*freed;
+	}
+	return e;
 }
 
 static uint64_t file_size(const struct inode *in)

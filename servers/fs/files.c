@@ -40,10 +40,14 @@ int file_is_open(uint32_t ino)
 	return 0;
 }
 
+/* Still open: on the disk's orphan list, so that it is freed at the next
+ * mount if we stop before its last close. */
 void file_orphaned(uint32_t ino)
 {
 	if (ino && !file_is_open(ino))
 		inode_release(ino);
+	else if (ino)
+		orphan_add(ino);
 }
 
 /* An orphan's blocks go back with its last open file. A failed release

@@ -64,6 +64,8 @@ enum err inode_write(uint32_t ino, const struct inode *in);
 enum err inode_alloc(uint32_t near_ino, int is_dir, uint32_t *ino);
 enum err inode_free(uint32_t ino, int is_dir);
 enum err inode_release(uint32_t ino);   /* an orphan's blocks, then the inode itself */
+enum err orphan_add(uint32_t ino);       /* on the disk's orphan list until released */
+enum err orphans_release(unsigned *freed);   /* at mount: those a stopped server left */
 enum err bmap(uint32_t ino, struct inode *in, uint64_t fblock, int alloc, uint32_t *out);
 enum err truncate_blocks(uint32_t ino, struct inode *in, uint64_t size);
 enum err file_read(uint32_t ino, struct inode *in, uint64_t off, void *buf, uint32_t len, uint32_t *got);

@@ -288,6 +288,11 @@ int main(uint64_t id)
 		mounted = E_IO;   /* no disk at all */
 	if (!mounted)
 		mounted = ext2_mount();
+	unsigned orphans = 0;
+	enum err oe = mounted ? E_OK : orphans_release(&orphans);
+	if (!mounted && (oe || orphans))
+		printf("fs: files removed while open when the file server last stopped: %u freed%s%s\n", orphans,
+		       oe ? ", then " : "", oe ? err_name(oe) : "");
 	if (mounted)
 		printf("fs: no file system: %s\n", err_name(mounted));
 	struct sysret r = sys_recv(TSLOT_SERVICE);
