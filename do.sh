@@ -36,7 +36,8 @@ ensure_tools() {
 
 # The build folder: build/, or what K4_BUILD names, configured with the
 # Meson options in K4_OPTIONS. ./do.sh test also builds $BUILD-slowpath,
-# the same without the IPC fastpath.
+# the same without the IPC fastpath, and $BUILD-clobber, with the
+# clobbering syscall ABI (so does ./do.sh bench).
 BUILD=${K4_BUILD:-build}
 export K4_BUILD=$BUILD
 
@@ -150,15 +151,18 @@ run)
 		qemu_piped "$BUILD/kernel-run.elf" $(disk_args "$disk")
 	fi
 	;;
-test)   # the whole suite twice: with the IPC fastpath ($BUILD) and without ($BUILD-slowpath)
+test)   # the whole suite twice: with the IPC fastpath ($BUILD) and without ($BUILD-slowpath);
+	# the kernel and system suites again with the clobbering syscall ABI ($BUILD-clobber)
 	build "$BUILD" -Dfastpath=true
 	build "$BUILD-slowpath" -Dfastpath=false
+	build "$BUILD-clobber" -Dfastpath=true -Dclobber_abi=true
 	build "$BUILD-hostile" -Dhostile_blk=true   # a virtio-blk that gives bad replies, for one test
 	exec "$PYTHON" tests/run_tests.py
 	;;
-bench)
+bench)   # today's syscall ABI and the clobbering one ($BUILD-clobber) side by side
 	shift || true
 	build
+	build "$BUILD-clobber" -Dclobber_abi=true
 	exec "$PYTHON" tests/run_bench.py "$@"
 	;;
 profile)   # where one IPC round trip's instructions go, by function

@@ -11,9 +11,14 @@
 
 #define PTE_KERNEL 0xEF   /* V R W X G A D: global kernel gigapage */
 #define PTE_BOOT   0xCF   /* V R W X A D: identity, only to get going */
+#include "../include/abi/syscall.h"
+
 #define REG(n) (8 * (n))
-#define SYS_CALL 1        /* include/abi/syscall.h */
-#define SYS_REPLYRECV 7
+#define SYS_CALL ABI_IPC_FIRST
+#define SYS_REPLYRECV ABI_IPC_LAST
+#define EXC_ECALL_U 8
+/* What the IPC path leaves unsaved: what it may clobber, and a6 (a result). */
+#define IPC_UNSAVED (ABI_IPC_CLOBBERS|(1<<16))
 
 	.section .text.boot, "ax"
 	.globl _start
@@ -38,51 +43,28 @@ start_high:
 1:	wfi
 	j 1b
 
-	.balign 4
-	.globl trap_entry
-trap_entry:
-	csrrw t6, sscratch, t6
-	beqz t6, kernel_trap
-	sd x1, REG(1)(t6)
-	sd x2, REG(2)(t6)
-	sd x3, REG(3)(t6)
-	sd x4, REG(4)(t6)
-	sd x5, REG(5)(t6)
-	sd x6, REG(6)(t6)
-	sd x7, REG(7)(t6)
-	sd x8, REG(8)(t6)
-	sd x9, REG(9)(t6)
-	sd x10, REG(10)(t6)
-	sd x11, REG(11)(t6)
-	sd x12, REG(12)(t6)
-	sd x13, REG(13)(t6)
-	sd x14, REG(14)(t6)
-	sd x15, REG(15)(t6)
-	sd x16, REG(16)(t6)
-	sd x17, REG(17)(t6)
-	sd x18, REG(18)(t6)
-	sd x19, REG(19)(t6)
-	sd x20, REG(20)(t6)
-	sd x21, REG(21)(t6)
-	sd x22, REG(22)(t6)
-	sd x23, REG(23)(t6)
-	sd x24, REG(24)(t6)
-	sd x25, REG(25)(t6)
-	sd x26, REG(26)(t6)
-	sd x27, REG(27)(t6)
-	sd x28, REG(28)(t6)
-	sd x29, REG(29)(t6)
-	sd x30, REG(30)(t6)
-	csrr t5, sscratch
-	sd t5, REG(31)(t6)
+/* Store (op sd) or load (op ld) x1..x30 at tcb->regs, t6 pointing there,
+ * but for the registers in mask. */
+.macro regs op, mask
+	.irp n, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30
+	.if (((\mask) >> \n) & 1) == 0
+	\op x\n, REG(\n)(t6)
+	.endif
+	.endr
+.endm
+
+/* The pc saved, sscratch marks kernel mode, the kernel stack. */
+.macro enter_kernel
 	csrr t5, sepc
 	sd t5, REG(0)(t6)
 	csrw sscratch, zero
 	lla sp, kernel_stack_top
+.endm
+
+/* An ecall of Call or ReplyRecv tries the fastpath, which returns the
+ * registers of the thread to run, or 0 for the general path. */
+.macro try_fastpath
 #ifdef CONFIG_FASTPATH
-	csrr t5, scause       /* Call or ReplyRecv: try the fastpath */
-	li t4, 8              /* ecall from U-mode */
-	bne t5, t4, 2f
 	mv a0, t6
 	li t4, SYS_CALL
 	beq a7, t4, 1f
@@ -95,6 +77,44 @@ trap_entry:
 	bnez a0, user_return
 2:
 #endif
+.endm
+
+	.balign 4
+	.globl trap_entry
+trap_entry:
+	csrrw t6, sscratch, t6
+	beqz t6, kernel_trap
+#ifdef CONFIG_CLOBBER_ABI
+	/* An IPC syscall may clobber t0..t6 (include/abi/syscall.h): they are
+	 * not saved, nor a6, which is a result and never an argument. Their
+	 * slots keep what the thread last had saved there, so they come back
+	 * holding its own values and nothing of anyone else's. */
+	sd t5, REG(30)(t6)
+	csrr t5, scause
+	addi t5, t5, -EXC_ECALL_U
+	bnez t5, save_all
+	addi t5, a7, -ABI_IPC_FIRST
+	sltiu t5, t5, ABI_IPC_LAST - ABI_IPC_FIRST + 1
+	beqz t5, save_all
+	regs sd, IPC_UNSAVED
+	enter_kernel
+	try_fastpath
+	j general
+save_all:
+	regs sd, (1<<30)          /* t5 is saved */
+#else
+	regs sd, 0
+#endif
+	csrr t5, sscratch
+	sd t5, REG(31)(t6)
+	enter_kernel
+#ifndef CONFIG_CLOBBER_ABI
+	csrr t5, scause
+	li t4, EXC_ECALL_U
+	bne t5, t4, general
+	try_fastpath
+#endif
+general:
 	call trap_user        /* returns the registers of the thread to run */
 	/* fall through */
 
@@ -104,36 +124,7 @@ user_return:
 	ld t5, REG(0)(a0)
 	csrw sepc, t5
 	mv t6, a0
-	ld x1, REG(1)(t6)
-	ld x2, REG(2)(t6)
-	ld x3, REG(3)(t6)
-	ld x4, REG(4)(t6)
-	ld x5, REG(5)(t6)
-	ld x6, REG(6)(t6)
-	ld x7, REG(7)(t6)
-	ld x8, REG(8)(t6)
-	ld x9, REG(9)(t6)
-	ld x10, REG(10)(t6)
-	ld x11, REG(11)(t6)
-	ld x12, REG(12)(t6)
-	ld x13, REG(13)(t6)
-	ld x14, REG(14)(t6)
-	ld x15, REG(15)(t6)
-	ld x16, REG(16)(t6)
-	ld x17, REG(17)(t6)
-	ld x18, REG(18)(t6)
-	ld x19, REG(19)(t6)
-	ld x20, REG(20)(t6)
-	ld x21, REG(21)(t6)
-	ld x22, REG(22)(t6)
-	ld x23, REG(23)(t6)
-	ld x24, REG(24)(t6)
-	ld x25, REG(25)(t6)
-	ld x26, REG(26)(t6)
-	ld x27, REG(27)(t6)
-	ld x28, REG(28)(t6)
-	ld x29, REG(29)(t6)
-	ld x30, REG(30)(t6)
+	regs ld, 0
 	ld x31, REG(31)(t6)
 	sret
 

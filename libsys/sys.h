@@ -20,6 +20,10 @@ struct sysret {
 /* Each thread's IPC buffer (thread-local; set by crt0 or thread_start). */
 extern __thread struct ipc_buffer *__ipcbuf;
 
+/* The IPC syscalls may clobber more registers than the others
+ * (ABI_IPC_CLOBBER_LIST: none, or t0..t6 under the clobbering ABI). nr is
+ * a constant in almost every use, so only one of the two asm statements
+ * is left. */
 static inline struct sysret sys_raw(uint64_t nr, cptr_t cap, msginfo_t info,
 				    uint64_t m0, uint64_t m1, uint64_t m2, uint64_t m3)
 {
@@ -31,10 +35,16 @@ static inline struct sysret sys_raw(uint64_t nr, cptr_t cap, msginfo_t info,
 	register uint64_t a5 __asm__("a5") = m3;
 	register uint64_t a6 __asm__("a6");
 	register uint64_t a7 __asm__("a7") = nr;
-	__asm__ volatile("ecall"
-			 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "=r"(a6)
-			 : "r"(a7)
-			 : "memory");
+	if (nr >= ABI_IPC_FIRST && nr <= ABI_IPC_LAST)
+		__asm__ volatile("ecall"
+				 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "=r"(a6)
+				 : "r"(a7)
+				 : "memory" ABI_IPC_CLOBBER_LIST);
+	else
+		__asm__ volatile("ecall"
+				 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5), "=r"(a6)
+				 : "r"(a7)
+				 : "memory");
 	return (struct sysret){ a0, a1, { a2, a3, a4, a5 }, a6 };
 }
 

@@ -28,6 +28,7 @@ import qemu_run  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("K4_BUILD", "build"))
+CLOBBER_BUILD = BUILD + "-clobber"   # -Dclobber_abi=true: its figures are named *_clobber_abi
 ICOUNT = "-icount shift=0"
 TCG = "plain TCG"
 REFERENCE = {  # measured on this kind of machine and QEMU, from the issues, for scale
@@ -46,10 +47,10 @@ def figure(name, unit, values, how, **more):
                 iterations=len(values), how=how, **more)
 
 
-def run_guest(image="kernel-bench.elf"):
+def run_guest(image="kernel-bench.elf", build=BUILD):
     """One bench image's figures, booted through qemu_run (own process
     group, watchdog, verdict from panic text and exit status)."""
-    r = qemu_run.boot(image, args=["-icount", "shift=0"], timeout=600, quiet=120, expect="kbench: done", build=BUILD)
+    r = qemu_run.boot(image, args=["-icount", "shift=0"], timeout=600, quiet=120, expect="kbench: done", build=build)
     failed = re.search(r"^BENCH-FAILED .*", r.out, re.M)
     if failed or not r.ok:
         sys.stderr.write(r.out[-3000:])
@@ -91,6 +92,28 @@ def as_slowpath(results):
     return [dict(r, name=r["name"] + "_slowpath") for r in results if r["name"].startswith("ipc_roundtrip_")]
 
 
+def as_clobber_abi(results):
+    """Figures measured on the build with the clobbering ABI, named so."""
+    out = [dict(r, name=r["name"] + "_clobber_abi", how=r["how"] + "; clobbering ABI (-Dclobber_abi=true)")
+           for r in results]
+    for r in out:   # a design's column of its own, beside today's
+        if "design" in r:
+            r["design"] += "_clobber_abi"
+    return out
+
+
+def run_builds(runs):
+    """Every figure of today's ABI, then the clobbering ABI's beside them
+    (its system figures under -icount only: the ABI changes instructions,
+    and plain TCG's clock would only add noise)."""
+    today = run_guest() + as_slowpath(run_guest("kernel-bench-slowpath.elf")) + run_system(runs)
+    if not os.path.isfile(os.path.join(CLOBBER_BUILD, "kernel-bench.elf")):
+        raise SystemExit(f"no {CLOBBER_BUILD}: ./do.sh bench builds it with -Dclobber_abi=true")
+    clobber = (run_guest(build=CLOBBER_BUILD) + as_slowpath(run_guest("kernel-bench-slowpath.elf", CLOBBER_BUILD))
+               + run_system(runs, conditions=(True,), build=CLOBBER_BUILD))
+    return today + as_clobber_abi(clobber)
+
+
 WORDS = {f"ipc_roundtrip_{w}_words": w for w in (0, 1, 2, 4, 8, 16, 32, 64)}
 
 
@@ -102,7 +125,9 @@ def plot(results, folder):
     import matplotlib.pyplot as plt
     by = {r["name"]: r for r in results}
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for suffix, label in (("", "fastpath kernel (-Dfastpath=true)"), ("_slowpath", "general path only")):
+    for suffix, label in (("", "fastpath kernel (-Dfastpath=true)"), ("_slowpath", "general path only"),
+                          ("_clobber_abi", "fastpath kernel, clobbering ABI"),
+                          ("_slowpath_clobber_abi", "general path only, clobbering ABI")):
         pts = [(w, by[n + suffix]["median"]) for n, w in WORDS.items() if n + suffix in by]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
     ax.axhline(538, color="grey", linestyle=":", label="seL4 fastpath, 1 word (538)")
@@ -152,12 +177,12 @@ def print_designs(results):
         print(f"{n:>8} " + " ".join(f"{c:>18}" for c in cells))
 
 
-def boot(icount, disk):
+def boot(icount, disk, build=BUILD):
     """The system at its first prompt, QEMU under -icount or plain TCG;
     the pexpect child and the host's seconds from starting QEMU."""
     import pexpect
     import system_suite
-    cmd = system_suite.qemu_cmd(disk=disk) + (["-icount", "shift=0"] if icount else [])
+    cmd = system_suite.qemu_cmd(disk=disk, build=build) + (["-icount", "shift=0"] if icount else [])
     t0 = time.time()
     p = pexpect.spawn(cmd[0], cmd[1:], timeout=120, encoding="utf-8", codec_errors="replace")
     p.expect(system_suite.PROMPT)
@@ -207,60 +232,79 @@ def fsbench(p, icount):
     return got
 
 
-def run_system(runs):
+def run_system(runs, conditions=(True, False), build=BUILD):
     """Boot to the shell prompt, the console round trip and the file
-    system, each booted `runs` times under -icount and under plain TCG."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import system_suite
+    system, each booted `runs` times under -icount and (if in
+    `conditions`) under plain TCG."""
     values = {}
     console = {}
-    for icount in (True, False):
+    for icount in conditions:
         for i in range(runs):
-            disk = system_suite.scratch_disk()
-            p, seconds = boot(icount, disk)
-            try:
-                up = shell(p, "uptime")
-                m = re.search(r"first prompt after at most (\d+) instructions", up)
-                if bool(m) != icount:
-                    raise SystemExit(f"uptime under {ICOUNT if icount else TCG} named the wrong figure: {up}")
-                if icount:
-                    values.setdefault("boot_to_prompt", []).append(int(m.group(1)))
-                else:
-                    values.setdefault("boot_to_prompt_wall", []).append(round(seconds * 1000, 1))
-                if i == 0:
-                    out = shell(p, "conbench 1000")
-                    m = re.search(r"conbench: (\d+) writes, median (\d+) min (\d+) max (\d+) (instructions|ns) ", out)
-                    if not m or (m.group(5) == "instructions") != icount:
-                        raise SystemExit("conbench named the wrong figure: " + out)
-                    console[icount] = [int(x) for x in m.group(1, 2, 3, 4)]
-                for name, v in fsbench(p, icount).items():
-                    values.setdefault(name, []).append(v)
-            finally:
-                qemu_run.kill_group(p.pid)
-                p.close(force=True)
-                os.unlink(disk)
+            boot_and_measure(icount, i == 0, values, console, build)
+    results = icount_figures(runs, values, console[True])
+    if False in conditions:
+        results += tcg_figures(runs, values, console[False])
+    return results
+
+
+def boot_and_measure(icount, first, values, console, build):
+    """One boot: its figures added to `values` (name -> list), the console
+    round trip's (on the first boot) to `console`."""
+    import system_suite
+    disk = system_suite.scratch_disk()
+    p, seconds = boot(icount, disk, build)
+    try:
+        up = shell(p, "uptime")
+        m = re.search(r"first prompt after at most (\d+) instructions", up)
+        if bool(m) != icount:
+            raise SystemExit(f"uptime under {ICOUNT if icount else TCG} named the wrong figure: {up}")
+        if icount:
+            values.setdefault("boot_to_prompt", []).append(int(m.group(1)))
+        else:
+            values.setdefault("boot_to_prompt_wall", []).append(round(seconds * 1000, 1))
+        if first:
+            out = shell(p, "conbench 1000")
+            m = re.search(r"conbench: (\d+) writes, median (\d+) min (\d+) max (\d+) (instructions|ns) ", out)
+            if not m or (m.group(5) == "instructions") != icount:
+                raise SystemExit("conbench named the wrong figure: " + out)
+            console[icount] = [int(x) for x in m.group(1, 2, 3, 4)]
+        for name, v in fsbench(p, icount).items():
+            values.setdefault(name, []).append(v)
+    finally:
+        qemu_run.kill_group(p.pid)
+        p.close(force=True)
+        os.unlink(disk)
+
+
+ONE_MIB = "one value: the aggregate over 1 MiB in 256 operations of 4 KiB"
+
+
+def icount_figures(runs, values, console):
     boots = f"median of {runs} boots"
-    one_mib = "one value: the aggregate over 1 MiB in 256 operations of 4 KiB"
     at_most = "an upper bound: -icount's rdinstret counts the hart's sleep too, 1 ns an instruction"
-    n, med, lo, hi = console[True]
-    results = [
+    n, med, lo, hi = console
+    return [
         figure("boot_to_prompt", "instr", values["boot_to_prompt"],
                f"{ICOUNT}, {boots}: from reset to the first prompt, {at_most}", bound="upper"),
         dict(name="console_roundtrip", unit="instr", median=med, min=lo, max=hi, iterations=n,
              how=f"{ICOUNT}, median of {n} one-byte writes (nothing in one sleeps)"),
         figure("fs_write_1MiB_4KiB_ops", "instr/KiB", values["fs_write_1MiB_4KiB_ops"],
-               f"{ICOUNT}, {boots}; {one_mib} and a sync; {at_most}", bound="upper"),
+               f"{ICOUNT}, {boots}; {ONE_MIB} and a sync; {at_most}", bound="upper"),
         figure("fs_read_1MiB_4KiB_ops", "instr/KiB", values["fs_read_1MiB_4KiB_ops"],
-               f"{ICOUNT}, {boots}; {one_mib}; {at_most}", bound="upper"),
-        figure("boot_to_prompt_wall", "ms", values["boot_to_prompt_wall"],
-               f"{TCG}, {boots}: host wall clock from starting QEMU to the first prompt (with a disk)"),
+               f"{ICOUNT}, {boots}; {ONE_MIB}; {at_most}", bound="upper"),
     ]
-    n, med, lo, hi = console[False]
+
+
+def tcg_figures(runs, values, console):
+    boots = f"median of {runs} boots"
+    results = [figure("boot_to_prompt_wall", "ms", values["boot_to_prompt_wall"],
+                      f"{TCG}, {boots}: host wall clock from starting QEMU to the first prompt (with a disk)")]
+    n, med, lo, hi = console
     results.append(dict(name="console_roundtrip_wall", unit="ns", median=med, min=lo, max=hi, iterations=n,
                         how=f"{TCG}, median of {n} one-byte writes, guest rdtime (the host's clock)"))
     for name in ("fs_write_1MiB_4KiB_ops_wall", "fs_read_1MiB_4KiB_ops_wall"):
         results.append(figure(name, "MB/s", values[name], f"{TCG}, {boots}, guest rdtime (the host's clock); "
-                              f"{one_mib}" + (" and a sync" if "write" in name else "")))
+                              f"{ONE_MIB}" + (" and a sync" if "write" in name else "")))
     for name in ("blk_driver_reads_wall", "blk_driver_writes_wall"):
         results.append(figure(name, "MB/s", values[name], f"{TCG}, {boots}, guest rdtime; one value: the file "
                               "server's block requests during one fsbench, timed around each call to the driver"))
@@ -269,12 +313,28 @@ def run_system(runs):
     return results
 
 
+def print_abis(results):
+    """Each figure measured under both ABIs, side by side."""
+    by = {r["name"]: r for r in results}
+    pairs = [(r, by[r["name"] + "_clobber_abi"]) for r in results
+             if r["name"] + "_clobber_abi" in by and "design" not in r]
+    if not pairs:
+        return
+    print()
+    print("The syscall ABI: today's against the clobbering one (-Dclobber_abi=true), medians")
+    print(f"{'benchmark':32} {'today':>9} {'clobber':>9} {'change':>16}  unit")
+    for a, b in pairs:
+        delta = b["median"] - a["median"]
+        change = f"{num(delta, '+')} ({100.0 * delta / a['median']:+.1f}%)" if a["median"] else ""
+        print(f"{a['name']:32} {num(a['median']):>9} {num(b['median']):>9} {change:>16}  {a['unit']}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--compare", metavar="OLD.json", help="print the change against an earlier run")
     ap.add_argument("--runs", type=int, default=5, help="boots of the system per condition (default 5)")
     args = ap.parse_args()
-    results = run_guest() + as_slowpath(run_guest("kernel-bench-slowpath.elf")) + run_system(args.runs)
+    results = run_builds(args.runs)
     folder = os.path.join(BUILD, "bench")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "results.json")
@@ -286,6 +346,7 @@ def main():
         with open(args.compare) as f:
             old = {r["name"]: r for r in json.load(f)["results"]}
     print_table(results, old)
+    print_abis(results)
     print_designs(results)
     print(f"wrote {os.path.relpath(path, os.getcwd())} and the plots ipc_roundtrip.png, ipc_designs.png there")
 

@@ -7,7 +7,9 @@ together. The kernel test task prints a plan ('ktest: plan N', then
 'ktest: test NAME' for each), then 'ok - NAME' or 'not ok - NAME: why' per
 test, and 'ktest: done' at the end. A kernel panic, a hang (timeout), a
 result that never came or came twice counts as a failure. Then the whole
-run again on K4_BUILD-slowpath (the kernel without the IPC fastpath).
+run again on K4_BUILD-slowpath (the kernel without the IPC fastpath), and
+the kernel and system suites on K4_BUILD-clobber (the clobbering syscall
+ABI, -Dclobber_abi=true).
 Ends with 'N passed, N failed', whatever happened before."""
 import json
 import os
@@ -32,6 +34,10 @@ ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
 # ./do.sh test builds K4_BUILD (default build/) with the fastpath and
 # K4_BUILD-slowpath without it; K4_ONLY_THIS is set for the run on the second.
 SLOWPATH_BUILD = BUILD + "-slowpath"
+# K4_BUILD-clobber: the clobbering syscall ABI, with the fastpath; the
+# suites that exercise the ABI (about a minute), not the campaigns again.
+CLOBBER_BUILD = BUILD + "-clobber"
+CLOBBER_SUITES = ("boot", "kernel", "shell", "piped", "supervisor", "storage")
 ONLY_THIS = bool(os.environ.get("K4_ONLY_THIS"))
 
 
@@ -46,13 +52,21 @@ def meson_option(build, name):
 
 
 def configuration_suite(res):
-    """Both folders are configured as their names promise."""
-    with res.suite("config", ["config/build-has-fastpath", "config/slowpath-build-has-no-fastpath"]) as s:
+    """Every folder is configured as its name promises."""
+    checks = ["config/build-has-fastpath", "config/slowpath-build-has-no-fastpath",
+              "config/build-has-todays-abi", "config/clobber-build-has-clobber-abi"]
+    with res.suite("config", checks) as s:
         fast = meson_option(BUILD, "fastpath")
         s.report(fast is True, "config/build-has-fastpath", f"{BUILD}: fastpath = {fast}")
         slow = meson_option(SLOWPATH_BUILD, "fastpath")
         s.report(slow is False, "config/slowpath-build-has-no-fastpath",
                  f"{SLOWPATH_BUILD}: " + ("no such build folder" if slow is None else f"fastpath = {slow}"))
+        abi = meson_option(BUILD, "clobber_abi")
+        s.report(abi is False, "config/build-has-todays-abi", f"{BUILD}: clobber_abi = {abi}")
+        abi, fast = meson_option(CLOBBER_BUILD, "clobber_abi"), meson_option(CLOBBER_BUILD, "fastpath")
+        s.report(abi is True and fast is True, "config/clobber-build-has-clobber-abi",
+                 f"{CLOBBER_BUILD}: " + ("no such build folder" if abi is None else
+                                         f"clobber_abi = {abi}, fastpath = {fast}"))
 
 
 def kernel_results(out):
@@ -164,6 +178,8 @@ def bench_suite(res):
     checks += [f"bench/fastpath-{'taken' if fast else 'absent'}-{n}" for n in FASTPATH_BENCHES]
     checks += [f"bench/slowpath-image-no-fastpath-{n}" for n in FASTPATH_BENCHES]
     checks += ["bench/plots-drawn", "bench/compare-table", "bench/profile-accounts-for-round-trip"]
+    if not ONLY_THIS:   # the clobbering ABI's images: once a run, from the main build's folder name
+        checks += ["bench/clobber-abi-images-run"]
     with res.suite("bench", checks) as s:
         r = qemu_run.boot("kernel-bench.elf", args=["-icount", "shift=0"], timeout=240, quiet=60,
                           expect="kbench: done")
@@ -184,6 +200,25 @@ def bench_suite(res):
             check_fastpath(s, f"bench/slowpath-image-no-fastpath-{n}", slow.out, n, False)
         tables_and_plots(s, r.out, slow.out)
         profile(s, r.out)
+        if not ONLY_THIS:
+            clobber_bench(s, want)
+
+
+def clobber_bench(s, want):
+    """./do.sh bench's figures of the clobbering ABI: both its bench images
+    (fastpath and general path) run and report, and only the first takes
+    the fastpath."""
+    why = []
+    for image, fast in (("kernel-bench.elf", True), ("kernel-bench-slowpath.elf", False)):
+        r = qemu_run.boot(image, args=["-icount", "shift=0"], timeout=240, quiet=60, expect="kbench: done",
+                          build=CLOBBER_BUILD)
+        got = set(re.findall(r"^BENCH (\S+) \d+", r.out, re.M))
+        hits = fastpath_hits(r.out, "ipc_roundtrip_cross_as")
+        if not r.ok or not want <= got:
+            why.append(f"{image}: {r.why} missing {sorted(want - got)[:3]}")
+        elif hits is None or (hits[0] >= 2 * hits[1] > 0) != fast:
+            why.append(f"{image}: fastpath hits {hits}, want {'2 a round trip' if fast else 'none'}")
+    s.report(not why, "bench/clobber-abi-images-run", "; ".join(why))
 
 
 def profile(s, out):
@@ -239,15 +274,15 @@ def tables_and_plots(s, out, slow_out):
     s.report(bool(results) and not wrong, "bench/compare-table", "; ".join(wrong[:3]))
 
 
-def other_configuration(res, build, prefix):
-    """The whole suite again, on the kernel built in `build` (./do.sh test
-    builds it with the IPC fastpath off); its results count here."""
+def other_configuration(res, build, prefix, suites=()):
+    """The whole suite (or those named in `suites`) again, on the kernel
+    built in `build`; its results count here."""
     with res.suite(prefix, [f"{prefix}summary"]) as s:
         if meson_option(build, "fastpath") is None:
             s.report(False, f"{prefix}summary", f"no build folder {build}")
             return
         env = dict(os.environ, K4_BUILD=build, K4_PREFIX=prefix, K4_ONLY_THIS="1")
-        p = subprocess.Popen([sys.executable, os.path.abspath(__file__)], env=env, stdout=subprocess.PIPE,
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__), *suites], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
         counts = None
         try:
@@ -269,7 +304,7 @@ def other_configuration(res, build, prefix):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    supervisor storage faults fuzz recovery campaign config slowpath)."""
+    supervisor storage faults fuzz recovery campaign config slowpath clobber)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -278,6 +313,9 @@ def main(only=()):
     def slowpath(res):
         other_configuration(res, SLOWPATH_BUILD, "slowpath/")
 
+    def clobber(res):
+        other_configuration(res, CLOBBER_BUILD, "clobber/", CLOBBER_SUITES)
+
     suites = {"boot": boot_suite, "kernel": kernel_suite, "bench": bench_suite, "shell": system_suite.shell_suite,
               "piped": system_suite.piped_suite,
               "supervisor": supervisor_suite.supervisor_suite, "storage": storage_suite.storage_suite,
@@ -285,7 +323,7 @@ def main(only=()):
     if not ONLY_THIS:   # the campaigns boot their own image: once a run, like the host fuzzer
         suites = {"config": configuration_suite, **suites, "recovery": recovery_suite.recovery_suite,
                   "campaign": campaign_suite.campaign_suite,
-                  "slowpath": slowpath}
+                  "slowpath": slowpath, "clobber": clobber}
     try:
         for name, suite in suites.items():
             if only and name not in only:

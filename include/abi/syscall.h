@@ -6,10 +6,31 @@
  * a1 = message info, a2..a5 = message registers 0..3, a6 = badge.
  *
  * Calling a capability to a kernel object (Call or Send) invokes one of its
- * methods: the label of the message names the method (invocation.h). */
+ * methods: the label of the message names the method (invocation.h).
+ *
+ * Every other register is kept, except under the clobbering ABI
+ * (-Dclobber_abi=true, CONFIG_CLOBBER_ABI): there the IPC syscalls,
+ * SYS_CALL..SYS_REPLYRECV, may also clobber t0..t6, so the kernel does not
+ * save them on that path. They come back holding values of the thread's
+ * own (what they held when the kernel last saved them, or what
+ * TCB_WRITE_REGISTERS put there), never another thread's or the kernel's.
+ * This header is also read by kernel/entry.S. */
 #ifndef ABI_SYSCALL_H
 #define ABI_SYSCALL_H
 
+/* Bit n stands for register xn. */
+#define ABI_RESULT_REGS   0x1fc00       /* a0..a6: results of every syscall */
+#define ABI_IPC_CLOBBERS  0xf00000e0    /* t0..t2 (x5..x7), t3..t6 (x28..x31) */
+#define ABI_IPC_FIRST     1             /* SYS_CALL */
+#define ABI_IPC_LAST      7             /* SYS_REPLYRECV */
+/* The same set, for the libsys stubs' clobber lists. */
+#ifdef CONFIG_CLOBBER_ABI
+#define ABI_IPC_CLOBBER_LIST , "t0", "t1", "t2", "t3", "t4", "t5", "t6"
+#else
+#define ABI_IPC_CLOBBER_LIST
+#endif
+
+#ifndef __ASSEMBLER__
 #include <stdint.h>
 
 enum syscall {
@@ -28,6 +49,7 @@ enum syscall {
 	                    a2 = offset in the lease, a3 = own buffer, a4 = length */
 	SYS_COUNT
 };
+_Static_assert(SYS_CALL == ABI_IPC_FIRST && SYS_REPLYRECV == ABI_IPC_LAST, "the IPC syscalls are one range");
 
 #define MSG_REG_COUNT   4   /* message registers passed in CPU registers */
 #define MSG_MAX_WORDS   64  /* message registers in all */
@@ -70,4 +92,5 @@ struct ipc_buffer {
 #define LEASE_MAX       (16ULL << 20)
 #define LEASE_COPY_MAX  (64ULL << 10)
 
+#endif /* __ASSEMBLER__ */
 #endif
