@@ -255,7 +255,7 @@ TEST(caller_woken_when_server_dies)
 	spin_yield(3);
 	CHECK_EQ(done, 0);   /* waiting for a reply that never comes */
 	CHECK_OK(cnode_delete(SLOT_CNODE, srv.tcb));
-	spin_yield(2);
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[0], E_OBJECT_DELETED);
 }
@@ -342,10 +342,12 @@ TEST(saved_reply_cap_answers_later)
 	child_start(&srv, deferring_server, ep, TEST_PRIO, 0);
 	sys_yield();
 	child_start(&a, deferred_client, 1, TEST_PRIO, 0);
-	spin_yield(2);
+	/* A timer tick can reorder the run queue: wait for the step, do not
+	 * count on how many yields it takes. */
+	WAIT_FOR(slot_info(saved_slot).type == OBJ_REPLY);
 	CHECK_EQ(slot_info(saved_slot).type, OBJ_REPLY);
 	child_start(&b, deferred_client, 2, TEST_PRIO, 0);
-	spin_yield(4);
+	WAIT_FOR(done == 2);
 	CHECK_EQ(got[4], E_OK);
 	CHECK_EQ(done, 2);
 	CHECK_EQ(got[1], 10);
@@ -373,18 +375,18 @@ TEST(saved_reply_cap_deleted_or_caller_gone)
 	child_start(&srv, saving_server, ep, TEST_PRIO, 0);
 	sys_yield();
 	child_start(&a, deferred_client, 1, TEST_PRIO, 0);
-	spin_yield(3);
+	WAIT_FOR(slot_info(saved_slot).type == OBJ_REPLY);
 	CHECK_EQ(slot_info(saved_slot).type, OBJ_REPLY);
 	CHECK_ERR(cnode_copy(SLOT_CNODE, new_slot(), SLOT_CNODE, saved_slot, RIGHTS_ALL), E_ILLEGAL_OPERATION);
 	CHECK_ERR(cnode_move(SLOT_CNODE, new_slot(), SLOT_CNODE, saved_slot), E_ILLEGAL_OPERATION);
 	CHECK_OK(cnode_delete(SLOT_CNODE, saved_slot));
-	spin_yield(2);
+	WAIT_FOR(done == 1);
 	CHECK_EQ(done, 1);
 	CHECK_EQ(got[1], 1000 + E_OBJECT_DELETED);
 	/* and the other way round: the caller dies, the saved cap goes */
 	struct child b;
 	child_start(&b, deferred_client, 2, TEST_PRIO, 0);
-	spin_yield(3);
+	WAIT_FOR(slot_info(saved_slot).type == OBJ_REPLY);
 	CHECK_EQ(slot_info(saved_slot).type, OBJ_REPLY);
 	CHECK_OK(cnode_delete(SLOT_CNODE, b.tcb));
 	CHECK_EQ(slot_info(saved_slot).type, OBJ_NONE);
