@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 out=${K4_BUILD:-build}/host-fuzz
 mkdir -p "$out"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-I libsys tests/host/fuzz_ext2.c servers/fs/ext2.c servers/fs/dir.c -o "$out/fuzz_ext2"
+	-I libsys tests/host/fuzz_ext2.c servers/fs/ext2.c servers/fs/dir.c servers/fs/journal.c -o "$out/fuzz_ext2"
 if [ ! -f "$out/seeds/seed-4096.img" ]; then
 	mkdir -p "$out/seeds"
 	for b in 1024 2048 4096; do
@@ -29,6 +29,22 @@ if [ ! -f "$out/seeds/seed-4096.img" ]; then
 		rm -rf "$d"
 	done
 fi
+if [ ! -f "$out/seeds/seed-ext3.img" ]; then
+	# the smallest disk mke2fs gives a journal (2 MiB, 1024 journal blocks),
+	# with two transactions in the log for the mount to replay (blocks, then a revoke)
+	d=$(mktemp -d)
+	echo hello > "$d/file"
+	find "$d" -exec touch -h -d @1 {} +
+	img="$out/seeds/seed-ext3.img"
+	E2FSPROGS_FAKE_TIME=1 PATH=$PATH:/sbin:/usr/sbin mke2fs -q -F -t ext3 -b 1024 -N 64 \
+		-U 6b340000-0000-4000-8000-000000000000 \
+		-E hash_seed=6b340000-0000-4000-8000-000000000001,root_owner=0:0 -d "$d" "$img" 2M >/dev/null 2>&1
+	head -c 2048 /dev/zero | tr '\0' 'j' > "$d/block"
+	b=$(PATH=$PATH:/sbin:/usr/sbin debugfs -R "bmap /file 0" "$img" 2>/dev/null)
+	printf 'jo\njw -b %s,%s %s\njw -r %s\njc\n' "$b" $((b + 1)) "$d/block" $((b + 1)) |
+		E2FSPROGS_FAKE_TIME=1 PATH=$PATH:/sbin:/usr/sbin debugfs -w -f - "$img" >/dev/null 2>&1
+	rm -rf "$d"
+fi
 rm -rf "$out/found"
 mkdir -p "$out/found"
-exec setarch "$(uname -m)" -R "$out/fuzz_ext2" "$out/found" "$out/seeds" -max_len=262144 "$@"
+exec setarch "$(uname -m)" -R "$out/fuzz_ext2" "$out/found" "$out/seeds" -max_len=2097152 "$@"

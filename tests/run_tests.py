@@ -29,6 +29,7 @@ import campaign_suite  # noqa: E402
 import faults_suite  # noqa: E402
 import supervisor_suite  # noqa: E402
 import recovery_suite  # noqa: E402
+import journal_suite  # noqa: E402
 
 ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
 # ./do.sh test builds K4_BUILD (default build/) with the fastpath and
@@ -304,7 +305,7 @@ def other_configuration(res, build, prefix, suites=()):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    supervisor storage faults fuzz recovery campaign config slowpath clobber)."""
+    supervisor storage faults fuzz journal recovery campaign config slowpath clobber)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -321,7 +322,8 @@ def main(only=()):
               "supervisor": supervisor_suite.supervisor_suite, "storage": storage_suite.storage_suite,
               "faults": faults_suite.faults_suite, "fuzz": fuzz}
     if not ONLY_THIS:   # the campaigns boot their own image: once a run, like the host fuzzer
-        suites = {"config": configuration_suite, **suites, "recovery": recovery_suite.recovery_suite,
+        suites = {"config": configuration_suite, **suites, "journal": journal_suite.journal_suite,
+                  "recovery": recovery_suite.recovery_suite,
                   "campaign": campaign_suite.campaign_suite,
                   "slowpath": slowpath, "clobber": clobber}
     try:

@@ -42,15 +42,16 @@ def posix_cksum(data):
     return (~crc) & 0xFFFFFFFF
 
 
-def make_image(path, block_size, size_mb, files):
-    """An ext2 image holding `files` ({name: bytes}, names may have dirs)."""
+def make_image(path, block_size, size_mb, files, kind="ext2"):
+    """An ext2 (or `kind`) image holding `files` ({name: bytes}, names may
+    have dirs)."""
     with tempfile.TemporaryDirectory() as d:
         for name, data in files.items():
             p = os.path.join(d, name)
             os.makedirs(os.path.dirname(p), exist_ok=True)
             with open(p, "wb") as f:
                 f.write(data)
-        subprocess.run([MKE2FS, "-q", "-F", "-t", "ext2", "-b", str(block_size), "-d", d, path, f"{size_mb}M"],
+        subprocess.run([MKE2FS, "-q", "-F", "-t", kind, "-b", str(block_size), "-d", d, path, f"{size_mb}M"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -30,7 +30,7 @@
 #define MAX_RESTARTS 10    /* driver deaths or bad replies one request survives */
 #define MAX_IO_RETRIES 5   /* device errors one request survives */
 #define CLUSTER (64u << 10)   /* bytes: BLK_MAX_SECTORS, one request */
-#define CLUSTERS 8            /* 512 KiB */
+#define CLUSTERS DISK_CACHE_CLUSTERS   /* 512 KiB */
 #define ALLOC_PAGES 64        /* the most one MM_DMA_ALLOC gives, contiguous */
 #define PER_ALLOC (int)(ALLOC_PAGES * 4096 / CLUSTER)
 
@@ -41,10 +41,16 @@ static uint32_t bs = 1024;
 static struct cluster {
 	uint32_t first;         /* its first block, a multiple of per_cluster() */
 	uint64_t valid, dirty;  /* a bit for each of its blocks */
+	uint64_t meta;          /* of the dirty ones, those the journal must log */
 	uint64_t used;          /* 0: the cluster holds nothing */
 	uint8_t *mem;
 	uint64_t pa;
 } cl[CLUSTERS];
+
+/* The journal's own DMA buffer: what it logs is copied there, so writing
+ * the log never takes a cluster of the cache. */
+static uint8_t *log_mem;
+static uint64_t log_pa;
 
 /* What the request in hand has survived. */
 static struct {
@@ -160,6 +166,10 @@ enum err disk_init(uint64_t blk_cap)
 			cl[c + k].pa = r[1] + (uint64_t)k * CLUSTER;
 		}
 	}
+	if ((e = invoke(task.mm, MM_DMA_ALLOC, 1, (uint64_t[]){ DISK_LOG_BYTES / 4096 }, r, &n)))
+		return e;
+	log_mem = (uint8_t *)r[0];
+	log_pa = r[1];
 	return E_OK;
 }
 
@@ -177,36 +187,48 @@ static uint64_t disk_blocks(void) { return capacity_sectors / (bs / BLK_SECTOR);
 static uint64_t bits(uint32_t i, uint32_t j) { return (j - i == 64 ? ~0ULL : (1ULL << (j - i)) - 1) << i; }
 static int has(uint64_t mask, uint32_t i) { return (mask >> i) & 1; }
 
-/* One request for n blocks of cluster c from its block i on. */
-static enum err transfer(uint64_t label, struct cluster *c, uint32_t i, uint32_t n)
+/* One request for n blocks from `block` on, at DMA address pa. */
+static enum err io(uint64_t label, uint32_t block, uint32_t n, uint64_t pa)
 {
 	uint64_t t0 = rdtime();
-	if (c->first + i + n > disk_blocks())
+	if ((uint64_t)block + n > disk_blocks())
 		return E_CORRUPT;   /* a block number past the end of the disk */
-	enum err e = blk_call(label, (uint64_t)(c->first + i) * (bs / BLK_SECTOR), (uint64_t)n * (bs / BLK_SECTOR),
-			      c->pa + (uint64_t)i * bs);
+	enum err e = blk_call(label, (uint64_t)block * (bs / BLK_SECTOR), (uint64_t)n * (bs / BLK_SECTOR), pa);
 	uint64_t *st = &io_stats[label == BLK_WRITE ? 2 : 0];
 	st[0] += (uint64_t)n * bs;
 	st[1] += rdtime() - t0;
 	return e;
 }
 
-/* Each run of dirty blocks in one request. */
-static enum err write_back(struct cluster *c)
+/* n blocks of cluster c from its block i on. */
+static enum err transfer(uint64_t label, struct cluster *c, uint32_t i, uint32_t n)
 {
+	return io(label, c->first + i, n, c->pa + (uint64_t)i * bs);
+}
+
+/* Each run of the dirty blocks in `which` in one request. */
+static enum err write_some(struct cluster *c, uint64_t which)
+{
+	which &= c->dirty;
 	for (uint32_t i = 0, j; i < per_cluster(); i = j) {
 		j = i + 1;
-		if (!has(c->dirty, i))
+		if (!has(which, i))
 			continue;
-		while (j < per_cluster() && has(c->dirty, j))
+		while (j < per_cluster() && has(which, j))
 			j++;
 		enum err e = transfer(BLK_WRITE, c, i, j - i);
 		if (e)
 			return e;
 		c->dirty &= ~bits(i, j);
+		c->meta &= ~bits(i, j);
 	}
 	return E_OK;
 }
+
+static enum err write_back(struct cluster *c) { return write_some(c, ~0ULL); }
+
+/* Metadata waiting for the journal: not to be written home before. */
+static int holds_log(const struct cluster *c) { return journal_active() && (c->dirty & c->meta); }
 
 /* A block that failed the file system's checks may have been read wrong
  * (a faulty driver can hand back the wrong bytes and E_OK): what is clean
@@ -222,16 +244,23 @@ unsigned disk_forget_clean(void)
 }
 
 /* A cluster to fill: one that holds nothing, else the least recently
- * used, written back first. */
+ * used of those holding no metadata the journal has yet to log, written
+ * back first. Only if every cluster holds some is a transaction
+ * committed here, in the middle of an operation. */
 static struct cluster *take(enum err *e)
 {
-	struct cluster *v = &cl[0];
-	for (int k = 1; k < CLUSTERS && v->used; k++)
-		if (cl[k].used < v->used)
+	struct cluster *v = NULL;
+	for (int k = 0; k < CLUSTERS && !(v && !v->used); k++)
+		if (!holds_log(&cl[k]) && (!v || cl[k].used < v->used))
 			v = &cl[k];
+	if (!v) {
+		if ((*e = journal_commit()))
+			return NULL;
+		return take(e);
+	}
 	if ((*e = write_back(v)))
 		return NULL;
-	v->valid = v->dirty = v->used = 0;
+	v->valid = v->dirty = v->meta = v->used = 0;
 	return v;
 }
 
@@ -297,6 +326,15 @@ uint8_t *bread(uint32_t block, enum err *e)
 void bdirty(uint32_t block)
 {
 	struct cluster *c = find(block);
+	if (c && has(c->valid, block - c->first)) {
+		c->dirty |= 1ULL << (block - c->first);
+		c->meta |= 1ULL << (block - c->first);
+	}
+}
+
+void bdirty_data(uint32_t block)
+{
+	struct cluster *c = find(block);
 	if (c && has(c->valid, block - c->first))
 		c->dirty |= 1ULL << (block - c->first);
 }
@@ -331,17 +369,82 @@ enum err disk_read_raw(uint64_t offset, void *buf, uint32_t len)
 	return e;
 }
 
-enum err disk_sync(void)
+enum err disk_flush(void)
 {
-	enum err first = E_OK;
-	for (int k = 0; k < CLUSTERS; k++) {
-		enum err e = write_back(&cl[k]);
-		if (e && !first)
-			first = e;
-	}
 	uint64_t t0 = rdtime();
 	enum err e = blk_call(BLK_FLUSH, 0, 0, 0);
 	io_stats[4]++;
 	io_stats[5] += rdtime() - t0;
-	return first ? first : e;
+	return e;
+}
+
+/* Every dirty block (meta: 1 the metadata, 0 the rest) to its home. */
+static enum err write_all(int meta)
+{
+	enum err first = E_OK;
+	for (int k = 0; k < CLUSTERS; k++) {
+		enum err e = write_some(&cl[k], meta ? cl[k].meta : ~cl[k].meta);
+		if (e && !first)
+			first = e;
+	}
+	return first;
+}
+
+enum err disk_write_home(uint32_t block)
+{
+	struct cluster *c = find(block);
+	uint32_t i = c ? block - c->first : 0;
+	if (!c || !has(c->valid, i))
+		return E_OK;
+	enum err e = transfer(BLK_WRITE, c, i, 1);
+	if (!e) {
+		c->dirty &= ~(1ULL << i);
+		c->meta &= ~(1ULL << i);
+	}
+	return e;
+}
+
+enum err disk_write_data(void) { return write_all(0); }
+enum err disk_write_meta(void) { return write_all(1); }
+
+enum err disk_sync(void)
+{
+	if (journal_active())
+		return journal_commit();
+	enum err e = write_all(0), m = write_all(1), f = disk_flush();
+	return e ? e : m ? m : f;
+}
+
+unsigned disk_meta_dirty(uint32_t *blocks, unsigned max)
+{
+	unsigned n = 0;
+	for (int k = 0; k < CLUSTERS; k++)
+		for (uint32_t i = 0; i < per_cluster(); i++)
+			if (has(cl[k].dirty & cl[k].meta, i) && n < max)
+				blocks[n++] = cl[k].first + i;
+	return n;
+}
+
+/* Clusters holding metadata the journal has yet to log. */
+unsigned disk_meta_clusters(void)
+{
+	unsigned n = 0;
+	for (int k = 0; k < CLUSTERS; k++)
+		n += (cl[k].dirty & cl[k].meta) != 0;
+	return n;
+}
+
+const uint8_t *disk_cached(uint32_t block)
+{
+	struct cluster *c = find(block);
+	return c && has(c->valid, block - c->first) ? c->mem + (uint64_t)(block - c->first) * bs : NULL;
+}
+
+uint8_t *disk_log_buffer(void) { return log_mem; }
+
+enum err disk_log_io(uint64_t label, uint32_t block, uint32_t n, uint32_t at)
+{
+	if ((uint64_t)(at + n) * bs > DISK_LOG_BYTES)
+		return E_RANGE;
+	return io(label, block, n, log_pa + (uint64_t)at * bs);
 }

@@ -6,6 +6,10 @@
 
 #define EXT2_MAGIC 0xEF53
 #define INCOMPAT_FILETYPE 0x2
+#define INCOMPAT_RECOVER 0x4    /* the journal may hold what is not home yet */
+#define COMPAT_HAS_JOURNAL 0x4
+#define SB_JOURNAL_INUM 224     /* s_journal_inum */
+#define SB_INCOMPAT 96          /* s_feature_incompat */
 #define RO_COMPAT_OK 0x3        /* sparse_super, large_file */
 #define GROUP_DESC_SIZE 32
 #define MAX_GROUPS 256
@@ -60,7 +64,8 @@ static enum err check_super(const struct superblock *sb)
 	if (fs.groups > MAX_GROUPS || (uint64_t)fs.groups * fs.inodes_per_group < fs.inodes ||
 	    sb->free_blocks_count > fs.blocks || sb->free_inodes_count > fs.inodes)
 		return E_CORRUPT;
-	if (sb->rev_level && (sb->feature_incompat & ~INCOMPAT_FILETYPE))
+	uint32_t journal = sb->rev_level && (sb->feature_compat & COMPAT_HAS_JOURNAL) ? INCOMPAT_RECOVER : 0;
+	if (sb->rev_level && (sb->feature_incompat & ~(INCOMPAT_FILETYPE | journal)))
 		return E_CORRUPT;   /* features we cannot read safely */
 	fs.filetype = sb->rev_level && (sb->feature_incompat & INCOMPAT_FILETYPE);
 	fs.read_only = disk_read_only() || (sb->rev_level && (sb->feature_ro_compat & ~RO_COMPAT_OK));
@@ -83,12 +88,19 @@ static enum err check_groups(void)
 	return E_OK;
 }
 
-enum err ext2_mount(void)
+/* The superblock and group descriptors; the journal inode's number if
+ * there is a journal, else 0. */
+static enum err read_super(uint32_t *journal)
 {
+	uint8_t raw[1024];
 	struct superblock sb;
-	enum err e = disk_read_raw(1024, &sb, sizeof sb);
+	enum err e = disk_read_raw(1024, raw, sizeof raw);
+	memcpy(&sb, raw, sizeof sb);
 	if (e || (e = check_super(&sb)))
 		return e;
+	memcpy(journal, raw + SB_JOURNAL_INUM, 4);
+	if (!sb.rev_level || !(sb.feature_compat & COMPAT_HAS_JOURNAL))
+		*journal = 0;
 	disk_set_block_size(fs.block_size);
 	gdt_block = fs.first_data_block + 1;
 	for (uint32_t g = 0; g < fs.groups; g++) {
@@ -109,6 +121,45 @@ static uint8_t *sb_cached(uint32_t *block, enum err *e)
 	*block = fs.block_size == 1024 ? 1 : 0;
 	uint8_t *b = bread(*block, e);
 	return b ? b + (fs.block_size == 1024 ? 0 : 1024) : NULL;
+}
+
+/* needs_recovery on the disk at once, as Linux sets it while mounted: a
+ * journal holding a transaction is then never taken for a stale one. */
+static enum err mark_recover(void)
+{
+	uint32_t block, incompat;
+	enum err e;
+	uint8_t *sb = sb_cached(&block, &e);
+	if (!sb)
+		return e;
+	memcpy(&incompat, sb + SB_INCOMPAT, 4);
+	if (incompat & INCOMPAT_RECOVER)
+		return E_OK;
+	incompat |= INCOMPAT_RECOVER;
+	memcpy(sb + SB_INCOMPAT, &incompat, 4);
+	return disk_write_home(block);
+}
+
+/* With a journal: its log replayed (then everything read again, as the
+ * replay may have changed it) and kept from now on. A journal that cannot
+ * be used leaves the disk read-only; m says why. */
+enum err ext2_mount(struct mount_report *m)
+{
+	uint32_t journal;
+	*m = (struct mount_report){ 0 };
+	enum err e = read_super(&journal);
+	if (e || !journal)
+		return e;
+	if ((m->journal = journal_mount(journal, !fs.read_only, &m->replayed, &m->why))) {
+		fs.read_only = 1;
+		return E_OK;
+	}
+	if (m->replayed) {
+		disk_forget_clean();
+		if ((e = read_super(&journal)))
+			return e;
+	}
+	return journal_active() ? mark_recover() : E_OK;
 }
 
 /* The superblock's free counts and a group's descriptor, back to disk. */
@@ -207,6 +258,7 @@ static enum err block_free(uint32_t b)
 		return e;
 	groups[g].free_blocks++;
 	fs.free_blocks++;
+	journal_note_free();
 	return write_counts(g);
 }
 
@@ -580,7 +632,7 @@ enum err file_write(uint32_t ino, struct inode *in, uint64_t off, const void *bu
 		if ((e = bmap(ino, in, off / fs.block_size, 1, &b)) || !(data = bread(b, &e)))
 			break;   /* the inode still records what was allocated */
 		memcpy(data + in_block, src, n);
-		bdirty(b);
+		bdirty_data(b);
 		src += n, off += n, len -= n;
 		if (off > file_size(in)) {
 			in->size = (uint32_t)off;

@@ -1,6 +1,7 @@
 /* The ext2 file server. Layers, from the bottom:
  *   disk.c  blocks: the block cache on a DMA buffer, read and written by the
  *           block driver (no copies through messages), write-back on sync
+ *   journal.c  jbd2 (ext3's journal), ordered mode: commit and replay
  *   ext2.c  the file system: superblock, groups, bitmaps, inodes, the block
  *           map of a file (direct to triple indirect), truncate
  *   dir.c   names: directory entries, paths, mkdir/rmdir/unlink/rename
@@ -21,17 +22,40 @@
  * where tests/host/fuzz_ext2.c stands in for disk.c and fuzzes them. */
 
 /* disk.c */
+#define DISK_CACHE_CLUSTERS 8
+#define DISK_CACHE_BYTES (DISK_CACHE_CLUSTERS * (64u << 10))
+#define DISK_LOG_BYTES (64u << 10)   /* the journal's own buffer */
 enum err disk_init(uint64_t blk_cap);
 uint64_t disk_bytes(void);
 int disk_read_only(void);
 void disk_set_block_size(uint32_t bs);
 enum err disk_read_raw(uint64_t offset, void *buf, uint32_t len);   /* for the superblock */
 uint8_t *bread(uint32_t block, enum err *e);   /* NULL on error */
-void bdirty(uint32_t block);
+void bdirty(uint32_t block);        /* metadata: journalled */
+void bdirty_data(uint32_t block);   /* a file's bytes: written home before the commit */
 enum err bzero_new(uint32_t block);
 enum err disk_sync(void);
 unsigned disk_forget_clean(void);   /* drop every cached block not dirty: how many */
 void disk_stats(uint64_t out[6]);   /* FS_STATFS mr6..11 */
+enum err disk_flush(void);
+enum err disk_write_home(uint32_t block);   /* one cached block, now, outside the journal */
+enum err disk_write_data(void);   /* every dirty block not metadata */
+enum err disk_write_meta(void);   /* every dirty metadata block */
+unsigned disk_meta_dirty(uint32_t *blocks, unsigned max);
+unsigned disk_meta_clusters(void);
+const uint8_t *disk_cached(uint32_t block);   /* NULL if not cached */
+uint8_t *disk_log_buffer(void);
+/* n blocks between the disk from `block` on and the log buffer from block `at` on */
+enum err disk_log_io(uint64_t label, uint32_t block, uint32_t n, uint32_t at);
+
+const char *err_name(uint64_t e);   /* libsys */
+
+/* journal.c */
+int journal_active(void);
+enum err journal_mount(uint32_t ino, int may_write, unsigned *replayed, const char **why);
+enum err journal_commit(void);
+void journal_note_free(void);
+enum err journal_request_done(void);
 
 /* ext2.c */
 struct inode {
@@ -58,7 +82,12 @@ struct fsinfo {
 };
 extern struct fsinfo fs;
 
-enum err ext2_mount(void);
+struct mount_report {
+	unsigned replayed;      /* journal transactions replayed */
+	enum err journal;       /* why the journal is not used: the disk is read-only */
+	const char *why;
+};
+enum err ext2_mount(struct mount_report *m);
 enum err inode_read(uint32_t ino, struct inode *in);
 enum err inode_write(uint32_t ino, const struct inode *in);
 enum err inode_alloc(uint32_t near_ino, int is_dir, uint32_t *ino);

@@ -286,10 +286,17 @@ int main(uint64_t id)
 	mounted = disk_init(TSLOT_SVC(SVC_BLK));
 	if (mounted == E_NOT_FOUND)
 		mounted = E_IO;   /* no disk at all */
+	struct mount_report m = { 0 };
 	if (!mounted)
-		mounted = ext2_mount();
+		mounted = ext2_mount(&m);
+	if (!mounted && m.journal)
+		printf("fs: %s: %s: mounted read-only\n", m.why, err_name(m.journal));
+	if (!mounted && m.replayed)
+		printf("fs: journal replayed: %u transaction%s\n", m.replayed, m.replayed == 1 ? "" : "s");
 	unsigned orphans = 0;
 	enum err oe = mounted ? E_OK : orphans_release(&orphans);
+	if (!mounted)
+		journal_request_done();
 	if (!mounted && (oe || orphans))
 		printf("fs: files removed while open when the file server last stopped: %u freed%s%s\n", orphans,
 		       oe ? ", then " : "", oe ? err_name(oe) : "");
@@ -300,8 +307,10 @@ int main(uint64_t id)
 		if (MSGINFO_LABEL(r.info) == LABEL_NOTIFICATION) {
 			if (r.badge & SUP_HEARTBEAT_BADGE)
 				heartbeat_answer();
-			if (r.badge & SUP_CLIENT_GONE_BADGE)
+			if (r.badge & SUP_CLIENT_GONE_BADGE) {
 				files_sweep();
+				journal_request_done();
+			}
 			r = sys_recv(TSLOT_SERVICE);
 			continue;
 		}
@@ -319,6 +328,7 @@ int main(uint64_t id)
 		}
 		if (e)
 			nres = 0;
+		journal_request_done();
 		for (unsigned i = MSG_REG_COUNT; i < nres; i++)
 			__ipcbuf->mr[i] = res[i];
 		r = sys_replyrecv(TSLOT_SERVICE, MSGINFO(e, 0, nres), res[0], res[1], res[2], res[3]);
