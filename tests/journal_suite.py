@@ -92,7 +92,7 @@ def host_log(res, tmp):
         f.write(new + b"x" * 1024)
     debugfs(image, f"jo\njw -b {b},{b + 1} {blocks}\njw -r {b + 1}\njc\n", write=True)
     r, out = st.guest(image, ["cat /f"])
-    res.report(r.ok and "fs: journal replayed: 2 transactions" in out, "journal/host-log-replayed-named", out[-800:])
+    res.report(r.ok and "fs: journal replayed: 2 transactions, 1 block;" in out, "journal/host-log-replayed-named", out[-800:])
     res.report("from the journal" in out and block_at(image, b, 1024) == new, "journal/host-log-blocks-home")
     res.report(block_at(image, b + 1, 1024) == before, "journal/host-log-revoked-block-untouched")
     ok, report = st.fsck_clean(image)

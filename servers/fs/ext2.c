@@ -150,11 +150,11 @@ enum err ext2_mount(struct mount_report *m)
 	enum err e = read_super(&journal);
 	if (e || !journal)
 		return e;
-	if ((m->journal = journal_mount(journal, !fs.read_only, &m->replayed, &m->why))) {
+	if ((m->journal = journal_mount(journal, !fs.read_only, m->replayed, &m->why))) {
 		fs.read_only = 1;
 		return E_OK;
 	}
-	if (m->replayed) {
+	if (m->replayed[0]) {
 		disk_forget_clean();
 		if ((e = read_super(&journal)))
 			return e;

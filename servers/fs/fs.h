@@ -52,7 +52,7 @@ const char *err_name(uint64_t e);   /* libsys */
 
 /* journal.c */
 int journal_active(void);
-enum err journal_mount(uint32_t ino, int may_write, unsigned *replayed, const char **why);
+enum err journal_mount(uint32_t ino, int may_write, unsigned replayed[2], const char **why);
 enum err journal_commit(void);
 void journal_note_free(void);
 enum err journal_request_done(void);
@@ -83,7 +83,7 @@ struct fsinfo {
 extern struct fsinfo fs;
 
 struct mount_report {
-	unsigned replayed;      /* journal transactions replayed */
+	unsigned replayed[2];   /* journal transactions replayed, and blocks */
 	enum err journal;       /* why the journal is not used: the disk is read-only */
 	const char *why;
 };

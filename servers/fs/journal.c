@@ -130,7 +130,7 @@ static unsigned tags(uint32_t *home, uint16_t *flags, unsigned max)
 }
 
 static struct { uint32_t block, seq; } revoked[MAX_REVOKED];
-static unsigned nrevoked;
+static unsigned nrevoked, blocks_replayed;
 
 static enum err revoke(uint32_t block, uint32_t seq)
 {
@@ -180,6 +180,7 @@ static enum err replay_block(uint32_t l, uint32_t home, uint16_t flags)
 		return E_CORRUPT;
 	if (flags & TAG_ESCAPED)
 		put_be32(slot_mem(1), JBD2_MAGIC);
+	blocks_replayed++;
 	return disk_log_io(BLK_WRITE, home, 1, 1);
 }
 
@@ -232,7 +233,7 @@ static enum err write_jsb(uint32_t start, uint32_t seq)
 static enum err replay(unsigned *replayed)
 {
 	uint32_t end, last;
-	nrevoked = 0;
+	nrevoked = blocks_replayed = 0;
 	enum err e = pass(SCAN, 0, &end);
 	if (!e && (j.incompat & INCOMPAT_REVOKE))
 		e = pass(REVOKES, end, &last);
@@ -240,18 +241,19 @@ static enum err replay(unsigned *replayed)
 		e = pass(REPLAY, end, &last);
 	if (!e)
 		e = disk_flush();
-	*replayed = end - j.seq;
+	replayed[0] = end - j.seq;
+	replayed[1] = blocks_replayed;
 	j.seq = end + 1;   /* past anything an unfinished transaction left */
 	return e ? e : write_jsb(0, j.seq);
 }
 
 /* Reads the journal superblock and replays what the log holds; active
  * only if the fs may write. An error says why in *why. */
-enum err journal_mount(uint32_t ino, int may_write, unsigned *replayed, const char **why)
+enum err journal_mount(uint32_t ino, int may_write, unsigned replayed[2], const char **why)
 {
 	struct inode in;
 	enum err e;
-	*replayed = 0;
+	replayed[0] = replayed[1] = 0;
 	j.active = 0;
 	*why = "the journal inode";
 	if (ino < 1 || ino >= fs.first_ino || (e = inode_read(ino, &in)))

@@ -287,12 +287,16 @@ int main(uint64_t id)
 	if (mounted == E_NOT_FOUND)
 		mounted = E_IO;   /* no disk at all */
 	struct mount_report m = { 0 };
+	uint64_t t0 = rdtime();
 	if (!mounted)
 		mounted = ext2_mount(&m);
+	uint64_t mount_us = (rdtime() - t0) * 1000000 / libsys_timebase_hz;
 	if (!mounted && m.journal)
 		printf("fs: %s: %s: mounted read-only\n", m.why, err_name(m.journal));
-	if (!mounted && m.replayed)
-		printf("fs: journal replayed: %u transaction%s\n", m.replayed, m.replayed == 1 ? "" : "s");
+	if (!mounted && m.replayed[0])
+		printf("fs: journal replayed: %u transaction%s, %u block%s; the mount took %llu.%03llu ms\n",
+		       m.replayed[0], m.replayed[0] == 1 ? "" : "s", m.replayed[1], m.replayed[1] == 1 ? "" : "s", (unsigned long long)mount_us / 1000,
+		       (unsigned long long)mount_us % 1000);
 	unsigned orphans = 0;
 	enum err oe = mounted ? E_OK : orphans_release(&orphans);
 	if (!mounted)
