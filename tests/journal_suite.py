@@ -236,7 +236,44 @@ def power_cuts(res, tmp):
                    f"seed {CUT_SEED}, {total} writes in all: " + "; ".join(why for ok, why in vs if not ok))
 
 
+UNCLEAN_CHECKS = ["journal/ext2-synced-cut-mounts-writable", "journal/ext2-unsynced-cut-mounts-read-only",
+                  "journal/ext2-unclean-refuses-writes", "journal/ext2-unclean-reads", "journal/ext2-after-e2fsck-writable"]
+
+
+def cut_after(image, commands):
+    """A session that runs `commands`, then the power cut."""
+    c = system_suite.Console(image, timeout=60)
+    try:
+        for cmd in commands:
+            c.run(cmd)
+    finally:
+        c.close()
+
+
+def unclean_ext2(res, tmp):
+    """Without a journal the superblock's state is the only word: not clean
+    from the first change after a sync, clean again at the sync; a disk
+    left not clean mounts read-only until e2fsck has seen it."""
+    image = os.path.join(tmp, "plain.img")
+    st.make_image(image, 1024, 8, {"f": b"kept\n"})
+    cut_after(image, ["write /a 5000 1", "sync"])
+    r, out = st.guest(image, ["write /b 100 2", "cksum /b"])
+    res.report(r.ok and "not cleanly unmounted" not in out and f"{st.posix_cksum(st.pattern(100, 2))} 100 /b" in out,
+               "journal/ext2-synced-cut-mounts-writable", out[-800:])
+    cut_after(image, ["write /c 70000 3"])
+    r, out = st.guest(image, ["write /d 100 4", "cat /f"])
+    res.report("fs: the disk was not cleanly unmounted and has no journal: mounted read-only" in out,
+               "journal/ext2-unsynced-cut-mounts-read-only", out[-800:])
+    res.report("write: /d: read-only" in out, "journal/ext2-unclean-refuses-writes", out[-800:])
+    res.report("\nkept\n" in out, "journal/ext2-unclean-reads", out[-800:])
+    subprocess.run([st.E2FSCK, "-fy", image], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r, out = st.guest(image, ["write /e 100 5", "cksum /e"])
+    res.report(r.ok and "not cleanly" not in out and f"{st.posix_cksum(st.pattern(100, 5))} 100 /e" in out,
+               "journal/ext2-after-e2fsck-writable", out[-800:])
+
+
 def journal_suite(res):
-    for run, checks in ((ext3_images, EXT3_CHECKS), (host_log, HOST_LOG_CHECKS), (power_cuts, CUT_CHECKS)):
+    for run, checks in ((ext3_images, EXT3_CHECKS), (host_log, HOST_LOG_CHECKS), (power_cuts, CUT_CHECKS),
+                        (unclean_ext2, UNCLEAN_CHECKS)):
         with tempfile.TemporaryDirectory() as tmp, res.suite("journal", checks) as s:
             run(s, tmp)

@@ -2,7 +2,7 @@
 """A fault-injection campaign (./do.sh campaign; docs/campaigns.md).
 
     campaign.py --target virtio-blk|uart|fs --faults N --seed S [--types LIST]
-                [--jobs J] [--json FILE] [--plot FILE] [--window MS] [--settle MS]
+                [--jobs J] [--fs ext2|ext3] [--json FILE] [--plot FILE] [--window MS] [--settle MS]
                 [--budget MS] [--keep-logs DIR] [--quiet]
 
 Boots the campaign system (campaign.conf, built in K4_BUILD) with the
@@ -43,7 +43,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import qemu_run  # noqa: E402
-from storage_suite import dump, fsck_clean, pattern  # noqa: E402  (the workload's bytes from a seed)
+from storage_suite import E2FSCK, MKE2FS, dump, fsck_clean, pattern  # noqa: E402  (the workload's bytes from a seed)
 
 DEBUGFS = shutil.which("debugfs") or "/usr/sbin/debugfs"
 FAULT_TYPES = ["flip", "nop", "operand", "branch", "nobranch", "pointer", "register", "data", "heap", "stack",
@@ -60,10 +60,15 @@ BAD_FS_ERRORS = 100   # errors in a row, no write acknowledged: the disk is bad,
 
 # --- one boot -------------------------------------------------------------
 
-def prepare_disk(build, folder, orders):
-    """A fresh copy of the build's disk with the orders and the reference file."""
+def prepare_disk(build, folder, orders, kind="ext2"):
+    """A fresh copy of the build's disk (made again from disk/ as ext3, with
+    a journal, if asked) with the orders and the reference file."""
     disk = os.path.join(folder, "disk.img")
-    shutil.copy(os.path.join(build, "disk.img"), disk)
+    if kind == "ext3":
+        subprocess.run([MKE2FS, "-q", "-F", "-t", "ext3", "-b", "4096", "-d", os.path.join(ROOT, "disk"), disk, "32M"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        shutil.copy(os.path.join(build, "disk.img"), disk)
     for name, data in (("campaign.cfg", orders.encode()), ("campaign.ref", pattern(REF_SIZE, REF_SEED))):
         src = os.path.join(folder, name)
         with open(src, "wb") as f:
@@ -318,13 +323,24 @@ def superseded(data, slot, gen, planned):
     return False
 
 
-def check_disk(disk, boot):
+def replayed(disk):
+    """With a journal, the disk as a mount would find it: a copy whose log
+    e2fsprogs replayed (the file server's own replay is tested apart)."""
+    copy = disk + ".replayed"
+    shutil.copy(disk, copy)
+    subprocess.run([E2FSCK, "-E", "journal_only", "-y", copy], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return copy
+
+
+def check_disk(disk, boot, kind="ext2"):
     """The acknowledged writes still on the disk exactly, the host's file
     untouched, e2fsck's verdict. A slot whose last write was started but
     not acknowledged is not judged: it may hold anything of that write. A
     slot that holds a later generation exactly (workload_plan) was
     rewritten, not lost: counted as superseded, if the plan matches every
     write record the host did see."""
+    if kind == "ext3":
+        disk = replayed(disk)
     lost, judged, replaced = [], 0, []
     top = max([s["acked"][0] for s in boot.slots.values() if s.get("acked")] + [0])
     planned = {(s, g): (size, seed)
@@ -382,7 +398,7 @@ def run_job(args, first, count, progress, boots):
     nxt, end, stuck = first, first + count, 0
     while nxt < end and stuck < 3:
         with tempfile.TemporaryDirectory() as folder:
-            disk = prepare_disk(args.build, folder, orders(args, nxt, end - nxt))
+            disk = prepare_disk(args.build, folder, orders(args, nxt, end - nxt), args.fs)
             boot = Boot(args.target, args.seed, args.types, nxt)
 
             def on_line(text, boot=boot):
@@ -395,7 +411,7 @@ def run_job(args, first, count, progress, boots):
             r = run_qemu(args.build, disk, on_line)
             boot.ended()
             boot.result = r
-            boot.disk = check_disk(disk, boot)
+            boot.disk = check_disk(disk, boot, args.fs)
             if args.keep_logs:
                 with open(os.path.join(args.keep_logs, f"boot-{first}-{nxt}.log"), "w") as f:
                     f.write(r.out)
@@ -470,7 +486,7 @@ def summarize(args, boots, seconds):
         "recovery_source": sources,
         "faults_per_minute": round(fig["faults"] / max(seconds, 1e-6) * 60, 1),
         "faults_per_minute_per_core": round(fig["faults"] / max(seconds, 1e-6) * 60 / min(args.jobs, os.cpu_count() or 1), 1),
-        "seed": args.seed, "commit": commit(), "target": args.target, "types": args.types, "jobs": args.jobs,
+        "seed": args.seed, "commit": commit(), "target": args.target, "fs": args.fs, "types": args.types, "jobs": args.jobs,
         "boots": len(boots), "boots_stopped": sum(b.result.timed_out for b in boots),
         "boots_ended_bad_fs": sum(b.result.stopped is not None for b in boots),
         "boots_without_final_sync": len(boots) - len(synced),
@@ -584,6 +600,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--types", default="crash", help="comma-separated fault types, or 'all'")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--fs", choices=("ext2", "ext3"),
+                    help="the disk's file system: ext3 has a journal, the file server's crash recovery "
+                         "(default: ext3 for --target fs, else ext2)")
     ap.add_argument("--json")
     ap.add_argument("--plot")
     ap.add_argument("--window", type=int, default=40, help="guest ms with no effect before the next fault")
@@ -593,6 +612,7 @@ def main():
     ap.add_argument("--keep-logs", help="a folder for every boot's console output")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args()
+    args.fs = args.fs or ("ext3" if args.target == "fs" else "ext2")
     args.types = FAULT_TYPES if args.types == "all" else args.types.split(",")
     bad = [t for t in args.types if t not in FAULT_TYPES]
     if bad or args.faults < 1 or args.jobs < 1:

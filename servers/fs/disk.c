@@ -323,9 +323,22 @@ uint8_t *bread(uint32_t block, enum err *e)
 	return c->mem + (uint64_t)i * bs;
 }
 
+/* Something changed since the last sync: on a disk without a journal the
+ * superblock says so at once (ext2_dirtied), before any change is home. */
+static int changed;
+
+static void dirtied(void)
+{
+	if (!changed && !journal_active()) {
+		changed = 1;
+		ext2_dirtied();
+	}
+}
+
 void bdirty(uint32_t block)
 {
 	struct cluster *c = find(block);
+	dirtied();
 	if (c && has(c->valid, block - c->first)) {
 		c->dirty |= 1ULL << (block - c->first);
 		c->meta |= 1ULL << (block - c->first);
@@ -335,6 +348,7 @@ void bdirty(uint32_t block)
 void bdirty_data(uint32_t block)
 {
 	struct cluster *c = find(block);
+	dirtied();
 	if (c && has(c->valid, block - c->first))
 		c->dirty |= 1ULL << (block - c->first);
 }
@@ -346,6 +360,7 @@ enum err bzero_new(uint32_t block)
 	if (!c)
 		return e;
 	uint32_t i = block - c->first;
+	dirtied();
 	memset(c->mem + (uint64_t)i * bs, 0, bs);
 	c->valid |= 1ULL << i;
 	c->dirty |= 1ULL << i;
@@ -412,7 +427,12 @@ enum err disk_sync(void)
 	if (journal_active())
 		return journal_commit();
 	enum err e = write_all(0), m = write_all(1), f = disk_flush();
-	return e ? e : m ? m : f;
+	if (e || m || f)
+		return e ? e : m ? m : f;
+	/* all home and flushed: clean again (not flushed itself: a clean mark
+	 * lost to a power cut only makes the next mount careful) */
+	changed = 0;
+	return ext2_synced();
 }
 
 unsigned disk_meta_dirty(uint32_t *blocks, unsigned max)

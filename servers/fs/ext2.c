@@ -10,6 +10,9 @@
 #define COMPAT_HAS_JOURNAL 0x4
 #define SB_JOURNAL_INUM 224     /* s_journal_inum */
 #define SB_INCOMPAT 96          /* s_feature_incompat */
+#define SB_STATE 58             /* s_state */
+#define STATE_VALID 1           /* cleanly unmounted */
+#define STATE_ERROR 2
 #define RO_COMPAT_OK 0x3        /* sparse_super, large_file */
 #define GROUP_DESC_SIZE 32
 #define MAX_GROUPS 256
@@ -88,6 +91,8 @@ static enum err check_groups(void)
 	return E_OK;
 }
 
+static uint16_t sb_state;
+
 /* The superblock and group descriptors; the journal inode's number if
  * there is a journal, else 0. */
 static enum err read_super(uint32_t *journal)
@@ -99,6 +104,7 @@ static enum err read_super(uint32_t *journal)
 	if (e || (e = check_super(&sb)))
 		return e;
 	memcpy(journal, raw + SB_JOURNAL_INUM, 4);
+	memcpy(&sb_state, raw + SB_STATE, 2);
 	if (!sb.rev_level || !(sb.feature_compat & COMPAT_HAS_JOURNAL))
 		*journal = 0;
 	disk_set_block_size(fs.block_size);
@@ -140,6 +146,26 @@ static enum err mark_recover(void)
 	return disk_write_home(block);
 }
 
+/* s_state in the cached superblock set to `state`, and written home. */
+static enum err write_state(uint16_t state)
+{
+	uint32_t block;
+	enum err e;
+	uint8_t *sb = sb_cached(&block, &e);
+	if (!sb)
+		return e;
+	memcpy(sb + SB_STATE, &state, 2);
+	return disk_write_home(block);
+}
+
+void ext2_dirtied(void)
+{
+	if (!fs.read_only)
+		write_state(sb_state & ~STATE_VALID);
+}
+
+enum err ext2_synced(void) { return fs.read_only ? E_OK : write_state(sb_state | STATE_VALID); }
+
 /* With a journal: its log replayed (then everything read again, as the
  * replay may have changed it) and kept from now on. A journal that cannot
  * be used leaves the disk read-only; m says why. */
@@ -148,6 +174,10 @@ enum err ext2_mount(struct mount_report *m)
 	uint32_t journal;
 	*m = (struct mount_report){ 0 };
 	enum err e = read_super(&journal);
+	if (!e && !journal && !fs.read_only && (!(sb_state & STATE_VALID) || (sb_state & STATE_ERROR))) {
+		m->unclean = 1;   /* whatever a crash left half done: for e2fsck first */
+		fs.read_only = 1;
+	}
 	if (e || !journal)
 		return e;
 	if ((m->journal = journal_mount(journal, !fs.read_only, m->replayed, &m->why))) {

@@ -86,8 +86,11 @@ struct mount_report {
 	unsigned replayed[2];   /* journal transactions replayed, and blocks */
 	enum err journal;       /* why the journal is not used: the disk is read-only */
 	const char *why;
+	int unclean;            /* no journal, and not cleanly unmounted: read-only */
 };
 enum err ext2_mount(struct mount_report *m);
+void ext2_dirtied(void);     /* without a journal: the disk is not clean from now on */
+enum err ext2_synced(void);  /* and is again */
 enum err inode_read(uint32_t ino, struct inode *in);
 enum err inode_write(uint32_t ino, const struct inode *in);
 enum err inode_alloc(uint32_t near_ino, int is_dir, uint32_t *ino);

@@ -291,6 +291,9 @@ int main(uint64_t id)
 	if (!mounted)
 		mounted = ext2_mount(&m);
 	uint64_t mount_us = (rdtime() - t0) * 1000000 / libsys_timebase_hz;
+	if (!mounted && m.unclean)
+		printf("fs: the disk was not cleanly unmounted and has no journal: mounted read-only "
+		       "(e2fsck it on the host)\n");
 	if (!mounted && m.journal)
 		printf("fs: %s: %s: mounted read-only\n", m.why, err_name(m.journal));
 	if (!mounted && m.replayed[0])
