@@ -18,6 +18,9 @@ static enum err call_with(uint64_t label, uint64_t *words, unsigned at, const ch
 	return invoke(fs_cap(), label, at + (unsigned)((len + 7) / 8), words, res, nres);
 }
 
+/* The file server instance that answered the last open (0: none yet). */
+static uint64_t fs_instance;
+
 int64_t fs_open(const char *path, uint64_t flags)
 {
 	uint64_t w[MSG_MAX_WORDS], r[MSG_MAX_WORDS];
@@ -25,6 +28,8 @@ int64_t fs_open(const char *path, uint64_t flags)
 	w[0] = flags;
 	w[1] = strlen(path);
 	enum err e = call_with(FS_OPEN, w, 2, path, r, &n);
+	if (!e && n >= 2)
+		fs_instance = r[1];
 	return e ? -(int64_t)e : (int64_t)r[0];
 }
 
@@ -193,7 +198,20 @@ enum err fs_rename(const char *from, const char *to)
 	return invoke(fs_cap(), FS_RENAME, 2 + (unsigned)((a + b + 7) / 8), w, 0, 0);
 }
 
-enum err fs_sync(void) { return INVOKE0(fs_cap(), FS_SYNC); }
+/* A sync answered by another instance than the one the files were
+ * opened with: the server restarted in between, and what was written
+ * through the dead one may be lost. Said once; from then on the new one
+ * counts. */
+enum err fs_sync(void)
+{
+	uint64_t r[MSG_MAX_WORDS];
+	unsigned n = 0;
+	enum err e = invoke(fs_cap(), FS_SYNC, 0, 0, r, &n);
+	if (e || n < 1 || !fs_instance || r[0] == fs_instance)
+		return e;
+	fs_instance = r[0];
+	return E_RESTARTED;
+}
 
 enum err fs_statfs(uint64_t res[FS_STATFS_WORDS])
 {

@@ -10,7 +10,8 @@
 #define PROTO_FS_H
 
 enum fs_label {
-	FS_OPEN = 1,   /* mr0 flags, mr1 path length, mr2.. path -> mr0 fd */
+	FS_OPEN = 1,   /* mr0 flags, mr1 path length, mr2.. path -> mr0 fd, mr1 the server's
+	                  instance (a number no other instance answers with) */
 	FS_CLOSE,      /* mr0 fd */
 	FS_READ,       /* mr0 fd, mr1 most bytes -> mr0 length, mr1.. bytes (0: end of file);
 	                  with a writable lease of >= mr1 bytes: the bytes go there */
@@ -26,7 +27,8 @@ enum fs_label {
 	FS_RMDIR,      /* the same */
 	FS_UNLINK,     /* the same */
 	FS_RENAME,     /* mr0 old length, mr1 new length, mr2.. old then new */
-	FS_SYNC,       /* write every changed block to the disk */
+	FS_SYNC,       /* write every changed block to the disk -> mr0 the server's instance:
+	                  not the one that took the caller's writes means they may be lost */
 	FS_STATFS,     /* -> mr0 block size, mr1 blocks, mr2 free blocks, mr3 inodes,
 	                  mr4 free inodes, mr5 read-only (0/1); the block requests so far:
 	                  mr6 bytes read, mr7 rdtime ticks reading, mr8 bytes written,

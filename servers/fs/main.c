@@ -8,6 +8,7 @@
 #include "../../include/proto/supervisor.h"
 
 static enum err mounted;
+static uint64_t instance;   /* the time this instance started: no other answers with it */
 
 /* The lease the current request came with (len 0: none), and where its
  * bytes are staged between the block cache and the client. */
@@ -83,6 +84,7 @@ static enum err do_open(uint64_t client, const uint64_t *mr, unsigned msglen, ui
 		return e;
 	*f = (struct ofile){ 1, (flags & FS_O_WRITE) != 0, (flags & FS_O_APPEND) != 0, 0, ino };
 	res[0] = fd;
+	res[1] = instance;
 	return E_OK;
 }
 
@@ -242,7 +244,7 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 		return mounted;
 	switch (label) {
 	case FS_OPEN:
-		*nres = 1;
+		*nres = 2;
 		return do_open(client, mr, msglen, res);
 	case FS_CLOSE:
 		if (!(f = file_of(client, mr[0])))
@@ -262,6 +264,8 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 	case FS_MKDIR: case FS_RMDIR: case FS_UNLINK: case FS_RENAME:
 		return change_names(label, mr, msglen);
 	case FS_SYNC:
+		res[0] = instance;
+		*nres = 1;
 		return fs.read_only ? E_OK : disk_sync();
 	case FS_STATFS:
 		res[0] = fs.block_size;
@@ -283,6 +287,7 @@ int main(uint64_t id)
 {
 	(void)id;
 	uint64_t mr[MSG_MAX_WORDS], res[MSG_MAX_WORDS];
+	instance = rdtime() | 1;
 	mounted = disk_init(TSLOT_SVC(SVC_BLK));
 	if (mounted == E_NOT_FOUND)
 		mounted = E_IO;   /* no disk at all */
