@@ -8,17 +8,24 @@ import os
 import random
 import re
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
+import threading
+import time
 
 import pexpect
 
+import qemu_run
 import storage_suite as st
 import system_suite
 
 DUMPE2FS = shutil.which("dumpe2fs") or "/usr/sbin/dumpe2fs"
 CUT_SEED = 1
 CUTS = 8
+CRASH_SEED = 1
+CRASHES = 8
 IOPS = 20   # the disk's speed during the workload, requests a second
 
 
@@ -236,6 +243,210 @@ def power_cuts(res, tmp):
                    f"seed {CUT_SEED}, {total} writes in all: " + "; ".join(why for ok, why in vs if not ok))
 
 
+# The file server crashed at its Nth block request, N over the whole
+# workload: gdb, on QEMU's gdbstub, stops the machine when the server's
+# blk_call (every block request starts there) runs for the Nth time and
+# sets its pc to 0, the fault an injected `crash` makes.
+CRASH_CHECKS = ["journal/crash-at-request-came", "journal/crash-at-request-restarted",
+                "journal/crash-at-request-e2fsck-clean", "journal/crash-at-request-synced-files-exact",
+                "journal/crash-at-request-some-mid-commit"]
+
+GDB_SCRIPT = """
+import gdb, sys
+def say(*a):
+    print(*a)
+    sys.stdout.flush()
+gdb.execute("set pagination off")
+gdb.execute("target remote :%(port)d")
+class Requests(gdb.Breakpoint):
+    # the same address in another task is other code: only the server's counts
+    def stop(self):
+        if int(gdb.parse_and_eval("*(unsigned long *)%(addr)#x")) != %(word)#x:
+            return False
+        self.seen += 1
+        say("REQ", *(int(gdb.parse_and_eval(r)) for r in ("$a0", "$a1", "$a2")))
+        return self.seen == %(n)d
+bp = Requests("*%(addr)#x")
+bp.seen = 0
+say("ARMED")
+try:
+    gdb.execute("continue")
+    hit = int(gdb.parse_and_eval("$pc")) == %(addr)#x
+except gdb.error:
+    hit = False
+if hit:
+    gdb.execute("set $pc = 0")
+    say("CRASHED")
+    gdb.execute("detach")
+"""
+
+
+def text_at(elf, addr, size):
+    """`size` bytes of a loaded segment of an ELF64 file at address addr."""
+    with open(elf, "rb") as f:
+        data = f.read()
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for k in range(phnum):
+        typ, _, off, vaddr, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + k * phentsize)
+        if typ == 1 and vaddr <= addr < vaddr + filesz:
+            return data[off + addr - vaddr:off + addr - vaddr + size]
+    raise ValueError(f"{addr:#x} is in no segment of {elf}")
+
+
+def blk_call_site():
+    fs = os.path.join(qemu_run.BUILD, "servers", "fs")
+    nm = subprocess.run(["riscv64-linux-gnu-nm", fs], stdout=subprocess.PIPE, text=True, check=True).stdout
+    addr = int(next(line for line in nm.splitlines() if line.endswith(" blk_call")).split()[0], 16)
+    return addr, int.from_bytes(text_at(fs, addr, 8), "little")
+
+
+class Crasher:
+    """gdb on the session's gdbstub: crashes the file server at its nth
+    block request from now (n 0: counts them and crashes nothing)."""
+
+    def __init__(self, c, n):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        c.monitor(f"gdbserver tcp:127.0.0.1:{port}")
+        addr, word = blk_call_site()
+        self.script = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
+        self.script.write(GDB_SCRIPT % {"port": port, "addr": addr, "word": word, "n": n})
+        self.script.close()
+        self.g = subprocess.Popen(["gdb-multiarch", "-q", "-batch", "-nx", "-x", self.script.name],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.out, self.armed = [], threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.armed.wait(30):
+            raise RuntimeError("gdb never armed: " + "".join(self.out)[-400:])
+
+    def _read(self):
+        for line in self.g.stdout:
+            self.out.append(line)
+            if line.startswith("ARMED"):
+                self.armed.set()
+
+    def crashed(self, wait=0.3):
+        time.sleep(wait)
+        return any(line.startswith("CRASHED") for line in self.out)
+
+    def requests(self):
+        """The server's block requests gdb saw, (label, sector, count)
+        each, once QEMU is gone."""
+        try:
+            self.g.wait(30)
+        except subprocess.TimeoutExpired:
+            self.g.kill()
+        os.unlink(self.script.name)
+        return [tuple(int(w) for w in line.split()[1:]) for line in self.out if line.startswith("REQ ")]
+
+
+def crash_session(image, cmds, n):
+    """The workload with the server crashed at its nth block request; then
+    `ls /` (the new server mounts) and the power off, unsynced. The index
+    of the command the crash came in and the console's output; with n 0,
+    the block requests the whole workload made."""
+    make_ext3(image, 1024, 16, {"x": b"x"})
+    c = st.MonitoredConsole(image, timeout=60)
+    try:
+        g = Crasher(c, n)
+        for i, (cmd, _) in enumerate(cmds):
+            c.run(cmd)
+            if n and g.crashed(wait=0.05):
+                after = c.run("ls /")
+                return i, after, c.log.getvalue()
+        if not n:
+            c.poweroff()
+            return g.requests(), "", c.log.getvalue()
+        return None, "", c.log.getvalue()
+    finally:
+        c.close()
+
+
+BLK_READ, BLK_WRITE, BLK_FLUSH = 2, 3, 4   # include/proto/blk.h
+
+
+def journal_blocks(image):
+    """The blocks of the journal inode (8), from debugfs."""
+    out = debugfs(image, "stat <8>\n")
+    blocks = set()
+    for a, b in re.findall(r"\):(\d+)(?:-(\d+))?", out):
+        blocks.update(range(int(a), int(b or a) + 1))
+    return blocks
+
+
+def mid_checkpoint(requests, journal, sectors_per_block):
+    """The numbers (from 1) of the requests that write metadata home after
+    its commit, but not the first such write: a crash there leaves the
+    disk half old, half new, and only a replay of the log mends it. A
+    commit is log writes, a flush, the commit block, a flush; then the
+    checkpoint's home writes."""
+    out, state, run = [], None, 0
+    for k, (label, sector, _) in enumerate(requests, 1):
+        if label == BLK_FLUSH:
+            state = "log flushed" if state == "log" else state
+        elif label == BLK_WRITE and sector // sectors_per_block in journal:
+            state, run = "log", 0
+        elif label == BLK_WRITE and state == "log flushed":
+            run += 1
+            if run > 1:
+                out.append(k)
+        elif label == BLK_WRITE:
+            state = "home"
+    return out
+
+
+def crash_points(res, tmp):
+    """CRASHES crashes: half in seeded places spread over the workload's
+    block requests, half in the middle of a checkpoint (where only the
+    replay keeps the disk whole). Each time the restarted server must
+    replay what was committed, and the disk must be clean and hold every
+    synced file."""
+    rng = random.Random(CRASH_SEED)
+    cmds = workload(random.Random(CUT_SEED))
+    count_image = os.path.join(tmp, "count.img")
+    requests, _, log = crash_session(count_image, cmds, 0)
+    total = len(requests)
+    verdicts = {c: [] for c in CRASH_CHECKS}
+    checkpoints = mid_checkpoint(requests, journal_blocks(count_image), 2)
+    if total < CRASHES or not checkpoints:
+        for name in CRASH_CHECKS:
+            res.report(False, name, f"gdb saw {total} block requests, {len(checkpoints)} mid-checkpoint: {log[-400:]}")
+        return
+    spread = CRASHES // 2
+    points = [rng.randrange(1 + k * total // spread, 1 + (k + 1) * total // spread) for k in range(spread)]
+    points += sorted(rng.sample(checkpoints, min(CRASHES - spread, len(checkpoints))))
+    for k, n in enumerate(points):
+        image = os.path.join(tmp, f"crash{k}.img")
+        tag = f"crash {k} at block request {n} of {total}{' (mid-checkpoint)' if k >= spread else ''}"
+        try:
+            cut, after, log = crash_session(image, cmds, n)
+        except Exception as e:   # noqa: BLE001 - any failure is this check's
+            verdicts[CRASH_CHECKS[0]].append((False, f"{tag}: {e!r}"))
+            continue
+        came = cut is not None and "init: task fs crashed: execute fault at pc 0x0" in log
+        verdicts[CRASH_CHECKS[0]].append((came, f"{tag}: never came"))
+        if not came:
+            continue
+        verdicts[CRASH_CHECKS[1]].append(("init: restarting fs: done" in log and "lost+found" in after,
+                                          f"{tag}: {log[-400:]}"))
+        replayed = re.search(r"fs: journal replayed: (\d+) transaction", log)
+        verdicts[CRASH_CHECKS[4]].append((replayed is not None, ""))
+        ok, report = st.fsck_clean(image)
+        verdicts[CRASH_CHECKS[2]].append((ok, f"{tag}: {report[-400:]}"))
+        ok, bad = exact(image, synced_files(cmds, cut, cut))
+        verdicts[CRASH_CHECKS[3]].append((ok, f"{tag} (command {cut}): not exact {bad}"))
+    for name, vs in verdicts.items():
+        if name == CRASH_CHECKS[4]:   # the crashes must test the replay, not only the idle log
+            res.report(any(ok for ok, _ in vs), name, f"seed {CRASH_SEED}: no crash left a transaction to replay")
+            continue
+        want = len(points) if name == CRASH_CHECKS[0] else len(verdicts[CRASH_CHECKS[0]])
+        res.report(len(vs) == want and all(ok for ok, _ in vs), name,
+                   f"seed {CRASH_SEED}, {total} block requests, {len(checkpoints)} mid-checkpoint: "
+                   + "; ".join(why for ok, why in vs if not ok))
+
+
 UNCLEAN_CHECKS = ["journal/ext2-synced-cut-mounts-writable", "journal/ext2-unsynced-cut-mounts-read-only",
                   "journal/ext2-unclean-refuses-writes", "journal/ext2-unclean-reads", "journal/ext2-after-e2fsck-writable"]
 
@@ -274,6 +485,7 @@ def unclean_ext2(res, tmp):
 
 def journal_suite(res):
     for run, checks in ((ext3_images, EXT3_CHECKS), (host_log, HOST_LOG_CHECKS), (power_cuts, CUT_CHECKS),
+                        (crash_points, CRASH_CHECKS),
                         (unclean_ext2, UNCLEAN_CHECKS)):
         with tempfile.TemporaryDirectory() as tmp, res.suite("journal", checks) as s:
             run(s, tmp)

@@ -127,8 +127,10 @@ static enum err judge(enum err e, unsigned words)
 }
 
 /* A read, write or flush of the driver, asked again until it is answered
- * for good or has used up its retries. */
-static enum err blk_call(uint64_t label, uint64_t sector, uint64_t count, uint64_t pa)
+ * for good or has used up its retries. Every block request starts here,
+ * kept out of line so that the crash tests can stop the server at its Nth
+ * (tests/journal_suite.py, with a breakpoint). */
+static __attribute__((noinline)) enum err blk_call(uint64_t label, uint64_t sector, uint64_t count, uint64_t pa)
 {
 	pending.restarts = pending.io_retries = pending.timeouts = 0;
 	pending.failed_at = 0;
