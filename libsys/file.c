@@ -18,8 +18,9 @@ static enum err call_with(uint64_t label, uint64_t *words, unsigned at, const ch
 	return invoke(fs_cap(), label, at + (unsigned)((len + 7) / 8), words, res, nres);
 }
 
-/* The file server instance that answered the last open (0: none yet). */
-static uint64_t fs_instance;
+/* The file server instance that answered the last open (0: none yet),
+ * and the one that answered the open of each file. */
+static uint64_t fs_instance, fd_instance[FS_CLIENT_FILES + 1];
 
 int64_t fs_open(const char *path, uint64_t flags)
 {
@@ -30,6 +31,8 @@ int64_t fs_open(const char *path, uint64_t flags)
 	enum err e = call_with(FS_OPEN, w, 2, path, r, &n);
 	if (!e && n >= 2)
 		fs_instance = r[1];
+	if (!e && n >= 2 && r[0] <= FS_CLIENT_FILES)
+		fd_instance[r[0]] = r[1];
 	return e ? -(int64_t)e : (int64_t)r[0];
 }
 
@@ -213,6 +216,12 @@ enum err fs_sync(void)
 	return E_RESTARTED;
 }
 
+enum err fs_fsync(int64_t fd)
+{
+	uint64_t inst = fd >= 1 && fd <= FS_CLIENT_FILES ? fd_instance[fd] : 0;
+	return INVOKE(fs_cap(), FS_FSYNC, (uint64_t)fd, inst);
+}
+
 enum err fs_statfs(uint64_t res[FS_STATFS_WORDS])
 {
 	uint64_t r[MSG_MAX_WORDS];
@@ -325,6 +334,12 @@ off_t lseek(int fd, off_t off, int whence)
 {
 	int64_t k = fs_seek(fd - FD_BASE, off, whence);
 	return k < 0 ? fail((enum err)-k) : (off_t)k;
+}
+
+int fsync(int fd)
+{
+	enum err e = fs_fsync(fd - FD_BASE);
+	return e ? fail(e) : 0;
 }
 
 int close(int fd)

@@ -22,6 +22,8 @@ enum err fs_rmdir(const char *path);
 enum err fs_unlink(const char *path);
 enum err fs_rename(const char *from, const char *to);
 enum err fs_sync(void);
+/* fd's writes durable; E_RESTARTED if the server that took them died */
+enum err fs_fsync(int64_t fd);
 enum err fs_statfs(uint64_t res[FS_STATFS_WORDS]);   /* see FS_STATFS */
 
 /* The error behind the last failed POSIX call (open, read, ...), which

@@ -447,6 +447,57 @@ def crash_points(res, tmp):
                    + "; ".join(why for ok, why in vs if not ok))
 
 
+FSYNC_CHECKS = ["journal/fsync-client-checks", "journal/fsync-power-cut-e2fsprogs-replay-clean",
+                "journal/fsync-power-cut-e2fsprogs-replay-files-exact", "journal/fsync-power-cut-our-replay-clean",
+                "journal/fsync-power-cut-our-replay-files-exact", "journal/fsync-after-restart-says-restarted"]
+
+
+def fsynced_bytes(salt):
+    return bytes((i * 7 + salt) & 0xFF for i in range(20000))   # tests/programs/fsyncer
+
+
+def fsync_durable(res, tmp):
+    """`run fsyncer` makes /fsynced and /posix durable by fsync alone; the
+    power is cut while it holds /after unsynced: both replays must give
+    back the fsynced files. Then the file server crashes under the fsync
+    of a file open since before: the client is told it restarted."""
+    image = os.path.join(tmp, "fsync.img")
+    make_ext3(image, 1024, 16, {"x": b"x"})
+    c = st.MonitoredConsole(image, timeout=60)
+    try:
+        c.p.send("run fsyncer\r")
+        c.p.expect(r"fsyncer: (\d+) checks, (\d+) failed; ready")
+        res.report(c.p.match.group(2) == "0", "journal/fsync-client-checks", c.log.getvalue()[-800:])
+    except Exception as e:   # noqa: BLE001 - any failure is this check's
+        res.report(False, "journal/fsync-client-checks", repr(e))
+    finally:
+        c.close()   # the power cut
+    want = {"/fsynced": fsynced_bytes(3), "/posix": fsynced_bytes(5)}
+    copy = image + ".e2fsprogs"
+    shutil.copy(image, copy)
+    subprocess.run([st.E2FSCK, "-fy", copy], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for name, img in (("e2fsprogs", copy), ("our", image)):
+        if name == "our":
+            st.guest(image, ["ls /"])
+        ok, report = st.fsck_clean(img)
+        res.report(ok, f"journal/fsync-power-cut-{name}-replay-clean", report[-400:])
+        bad = [p for p, data in want.items() if st.dump(img, p) != data]
+        res.report(not bad, f"journal/fsync-power-cut-{name}-replay-files-exact", f"not exact: {bad}")
+    c = st.MonitoredConsole(image, timeout=60)
+    try:
+        c.p.send("run fsyncer\r")
+        c.p.expect(r"fsyncer: (\d+) checks, (\d+) failed; ready")
+        Crasher(c, 1)   # at the next block request: the commit of the fsync of /after
+        c.p.send("\n")   # fgets reads raw input: a line ends at \n
+        c.p.expect(r"fsyncer: fsync of /after: ([a-z ]+), then ([a-z ]+)\r")
+        res.report(c.p.match.group(2) == "server restarted" and "init: task fs crashed" in c.log.getvalue(),
+                   "journal/fsync-after-restart-says-restarted", c.log.getvalue()[-800:])
+    except Exception as e:   # noqa: BLE001 - any failure is this check's
+        res.report(False, "journal/fsync-after-restart-says-restarted", repr(e) + c.log.getvalue()[-800:])
+    finally:
+        c.close()
+
+
 UNCLEAN_CHECKS = ["journal/ext2-synced-cut-mounts-writable", "journal/ext2-unsynced-cut-mounts-read-only",
                   "journal/ext2-unclean-refuses-writes", "journal/ext2-unclean-reads", "journal/ext2-after-e2fsck-writable"]
 
@@ -485,7 +536,7 @@ def unclean_ext2(res, tmp):
 
 def journal_suite(res):
     for run, checks in ((ext3_images, EXT3_CHECKS), (host_log, HOST_LOG_CHECKS), (power_cuts, CUT_CHECKS),
-                        (crash_points, CRASH_CHECKS),
+                        (crash_points, CRASH_CHECKS), (fsync_durable, FSYNC_CHECKS),
                         (unclean_ext2, UNCLEAN_CHECKS)):
         with tempfile.TemporaryDirectory() as tmp, res.suite("journal", checks) as s:
             run(s, tmp)

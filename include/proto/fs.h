@@ -34,6 +34,11 @@ enum fs_label {
 	                  mr6 bytes read, mr7 rdtime ticks reading, mr8 bytes written,
 	                  mr9 ticks writing (the driver's throughput as the server sees it),
 	                  mr10 flushes, mr11 ticks flushing; mr12 files open (all clients) */
+	FS_FSYNC,      /* mr0 fd, mr1 the instance its open was answered by (0: not known):
+	                  the file's writes on the disk, and every change made before them (one
+	                  journal commit holds them all, as in Linux's ext3) -> mr0 the instance.
+	                  E_RESTARTED if mr1 is another instance: the file's writes went to a
+	                  server that died, and may be lost */
 };
 
 #define FS_O_CREAT  1

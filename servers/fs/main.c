@@ -263,7 +263,11 @@ static enum err request(uint64_t client, uint64_t label, const uint64_t *mr, uns
 		return E_OK;
 	case FS_MKDIR: case FS_RMDIR: case FS_UNLINK: case FS_RENAME:
 		return change_names(label, mr, msglen);
-	case FS_SYNC:
+	case FS_FSYNC: case FS_SYNC:   /* one commit makes a file's writes durable with all the rest */
+		if (label == FS_FSYNC && mr[1] && mr[1] != instance)
+			return E_RESTARTED;
+		if (label == FS_FSYNC && !file_of(client, mr[0]))
+			return E_INVALID_ARGUMENT;
 		res[0] = instance;
 		*nres = 1;
 		return fs.read_only ? E_OK : disk_sync();
