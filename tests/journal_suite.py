@@ -498,6 +498,78 @@ def fsync_durable(res, tmp):
         c.close()
 
 
+COMMIT_ERROR_CHECKS = ["journal/log-write-error-once-sync-ok", "journal/log-write-error-once-clean-exact",
+                       "journal/log-write-error-lasting-sync-named", "journal/log-write-error-lasting-shell-goes-on",
+                       "journal/log-write-error-lasting-disk-clean", "journal/log-write-error-lasting-old-files-exact",
+                       "journal/log-write-error-lasting-writable-after",
+                       "journal/checkpoint-error-read-only-named", "journal/checkpoint-error-refuses-writes",
+                       "journal/checkpoint-error-next-mount-replays", "journal/checkpoint-error-clean-exact"]
+
+
+def erring_session(image, rule, commands):
+    """Commands on a disk whose writes at `rule`'s sector fail (blkdebug),
+    then the power off: what the console showed."""
+    config = image + ".blkdebug"
+    with open(config, "w") as f:
+        f.write('[inject-error]\nevent = "write_aio"\niotype = "write"\nerrno = "5"\n' + rule)
+    c = system_suite.Console(f"blkdebug:{config}:{image}", timeout=120)
+    try:
+        return [c.run(cmd) for cmd in commands]
+    finally:
+        c.poweroff()
+
+
+def bmap(image, inode, block):
+    return int(debugfs(image, f"bmap <{inode}> {block}\n").strip().split()[-1])
+
+
+def commit_errors(res, tmp):
+    """Disk errors inside a commit (QEMU's blkdebug, 1 KiB blocks: sector
+    2b is block b). A log write that fails once is asked again and the sync
+    succeeds; one that always fails leaves the transaction uncommitted (the
+    sync is an i/o error, the disk as before and clean). A metadata write
+    home that fails after its commit makes the server read-only and says
+    so; the next mount replays the log and nothing is lost. (The sync
+    that committed still says i/o error: the client cannot know better.)"""
+    old = {"old.bin": st.pattern(30000, 21)}
+    image = os.path.join(tmp, "logonce.img")
+    make_ext3(image, 1024, 16, old)
+    first_log = bmap(image, 8, 1)   # where every commit's first descriptor goes
+    out = erring_session(image, f'once = "on"\nsector = "{first_log * 2}"\n', ["write /a 5000 2", "sync"])
+    res.report(out[1] == "", "journal/log-write-error-once-sync-ok", out[1])
+    ok, report = st.fsck_clean(image)
+    res.report(ok and st.dump(image, "/a") == st.pattern(5000, 2), "journal/log-write-error-once-clean-exact",
+               report[-400:])
+
+    image = os.path.join(tmp, "loglast.img")
+    make_ext3(image, 1024, 16, old)
+    out = erring_session(image, f'sector = "{first_log * 2}"\n', ["write /a 5000 2", "sync", "echo alive"])
+    res.report("sync: /: i/o error" in out[1], "journal/log-write-error-lasting-sync-named", out[1])
+    res.report(out[2] == "alive\n", "journal/log-write-error-lasting-shell-goes-on", out[2])
+    ok, report = st.fsck_clean(image)
+    res.report(ok, "journal/log-write-error-lasting-disk-clean", report[-400:])
+    res.report(st.dump(image, "/old.bin") == old["old.bin"], "journal/log-write-error-lasting-old-files-exact")
+    r, out = st.guest(image, ["write /b 7000 3", "cksum /b"])
+    ok, report = st.fsck_clean(image)
+    res.report(r.ok and ok and st.dump(image, "/b") == st.pattern(7000, 3),
+               "journal/log-write-error-lasting-writable-after", out[-400:] + report[-400:])
+
+    image = os.path.join(tmp, "checkpoint.img")
+    make_ext3(image, 1024, 16, old)
+    root = bmap(image, 2, 0)   # the new name goes there: metadata, home only at the checkpoint
+    out = erring_session(image, f'sector = "{root * 2}"\n', ["write /a 5000 2", "sync", "write /c 100 4"])
+    res.report("fs: metadata could not be written home after its commit (i/o error): read-only now" in out[1],
+               "journal/checkpoint-error-read-only-named", out[1])
+    res.report("write: /c: read-only" in out[2], "journal/checkpoint-error-refuses-writes", out[2])
+    r, out = st.guest(image, ["cksum /a"])
+    res.report(r.ok and "fs: journal replayed: 1 transaction" in out
+               and f"{st.posix_cksum(st.pattern(5000, 2))} 5000 /a" in out,
+               "journal/checkpoint-error-next-mount-replays", out[-600:])
+    ok, report = st.fsck_clean(image)
+    res.report(ok and st.dump(image, "/a") == st.pattern(5000, 2) and st.dump(image, "/old.bin") == old["old.bin"],
+               "journal/checkpoint-error-clean-exact", report[-400:])
+
+
 UNCLEAN_CHECKS = ["journal/ext2-synced-cut-mounts-writable", "journal/ext2-unsynced-cut-mounts-read-only",
                   "journal/ext2-unclean-refuses-writes", "journal/ext2-unclean-reads", "journal/ext2-after-e2fsck-writable"]
 
@@ -537,6 +609,7 @@ def unclean_ext2(res, tmp):
 def journal_suite(res):
     for run, checks in ((ext3_images, EXT3_CHECKS), (host_log, HOST_LOG_CHECKS), (power_cuts, CUT_CHECKS),
                         (crash_points, CRASH_CHECKS), (fsync_durable, FSYNC_CHECKS),
+                        (commit_errors, COMMIT_ERROR_CHECKS),
                         (unclean_ext2, UNCLEAN_CHECKS)):
         with tempfile.TemporaryDirectory() as tmp, res.suite("journal", checks) as s:
             run(s, tmp)
