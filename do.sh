@@ -157,6 +157,7 @@ test)   # the whole suite twice: with the IPC fastpath ($BUILD) and without ($BU
 	build "$BUILD-slowpath" -Dfastpath=false
 	build "$BUILD-clobber" -Dfastpath=true -Dclobber_abi=true
 	build "$BUILD-hostile" -Dhostile_blk=true   # a virtio-blk that gives bad replies, for one test
+	build "$BUILD-trace" -Dtrace=true           # the kernel's IPC trace, for the trace suite
 	exec "$PYTHON" tests/run_tests.py
 	;;
 bench)   # today's syscall ABI and the clobbering one ($BUILD-clobber) side by side
@@ -183,6 +184,11 @@ campaign)   # a fault campaign on the system of campaign.conf, built in $BUILD-c
 	shift || true
 	build "$BUILD-campaign" -Dsystem=campaign.conf
 	K4_BUILD=$BUILD-campaign exec "$PYTHON" tools/campaign.py "$@"
+	;;
+trace)   # trace [--out FILE] -- 'CMD' ...: the kernel's IPC trace of shell commands ($BUILD-trace)
+	shift || true
+	build "$BUILD-trace" -Dtrace=true
+	K4_BUILD=$BUILD-trace exec "$PYTHON" tools/ipctrace.py "$@"
 	;;
 debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
 	shift
@@ -225,6 +231,7 @@ debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
 	echo "       $0 fuzz --host [libFuzzer options]" >&2
 	echo "       $0 campaign --target virtio-blk|uart|fs --faults N --seed S [--types LIST] [--jobs J]" >&2
 	echo "                   [--json FILE] [--plot FILE]" >&2
+	echo "       $0 trace [--out FILE] [--png FILE] [--clock instret|time] -- 'CMD' ..." >&2
 	exit 2
 	;;
 esac

@@ -148,6 +148,7 @@ static void finalize(struct cap *c)
 		tcb_forget_object(kpa((void *)c->obj), BIT(c->size_bits));
 		break;
 	case OBJ_TIMER: timer_cancel((struct ktimer *)c->obj); break;
+	case OBJ_TRACE: trace_finalize((void *)c->obj); break;
 	case OBJ_IRQ_HANDLER: irq_finalize(c->obj); break;
 	case OBJ_REPLY: reply_cap_finalize((struct tcb *)c->obj); break;
 	default: break;

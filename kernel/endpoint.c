@@ -89,6 +89,8 @@ static void transfer(struct tcb *from, struct tcb *to, uint64_t badge, int grant
  * (nobody will resume the thread) leaves it suspended. */
 static void no_reply_coming(struct tcb *c)
 {
+	if (TRACING())
+		trace_record(0, TR_NO_REPLY, TRACE_TID(c));
 	if (c->faulting)
 		sched_block(c, TS_INACTIVE);
 	else
@@ -115,6 +117,8 @@ static void send(struct tcb *s, struct endpoint *ep, uint64_t badge, int blockin
 		struct tcb *r = ep->q.head;
 		queue_remove(ep, r);
 		transfer(s, r, badge, grant, call);
+		if (TRACING())
+			trace_ipc(s->faulting ? TR_FAULT : call ? TR_CALL : TR_SEND, 0, s, r, badge, r->regs[A1]);
 		if (call || s->faulting)
 			set_caller(r, s);
 		else
@@ -154,6 +158,9 @@ void ep_recv(struct endpoint *ep, int blocking)
 		struct tcb *s = ep->q.head;
 		queue_remove(ep, s);
 		transfer(s, r, s->ipc_badge, s->ipc_grant, s->ipc_call);
+		if (TRACING())
+			trace_ipc(s->faulting ? TR_FAULT : s->ipc_call ? TR_CALL : TR_SEND, 0, s, r, s->ipc_badge,
+				  r->regs[A1]);
 		if (s->ipc_call || s->faulting)
 			set_caller(r, s);
 		else
@@ -172,6 +179,8 @@ void ep_recv(struct endpoint *ep, int blocking)
 /* Deliver r's reply to c. A fault reply resumes the thread: at mr0 if given. */
 static void deliver_reply(struct tcb *r, struct tcb *c)
 {
+	if (TRACING())
+		trace_ipc(TR_REPLY, 0, r, c, 0, r->regs[A1]);
 	if (c->faulting) {
 		c->faulting = 0;
 		if (MSGINFO_LEN(r->regs[A1]) >= 1)

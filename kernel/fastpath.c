@@ -68,6 +68,8 @@ static inline __attribute__((always_inline)) uint64_t *fast_call(struct tcb *c, 
 		ep->state = EP_IDLE;
 	r->blocked_on = NULL;
 	deliver(c, r, info, slot->cap.data);
+	if (TRACING())
+		trace_ipc(TR_CALL, TRF_FASTPATH, c, r, slot->cap.data, info);
 	c->regs[0] += 4;
 	c->calls++;
 	r->caller = c;
@@ -113,6 +115,8 @@ uint64_t *fastpath_reply_recv(struct tcb *s)
 	s->caller = NULL;
 	c->replier = NULL;
 	deliver(s, c, info, 0);
+	if (TRACING())
+		trace_ipc(TR_REPLY, TRF_FASTPATH, s, c, 0, info);
 	c->state = TS_RUNNABLE;
 	ep->state = EP_RECV;
 	tq_append(&ep->q, s);

@@ -51,6 +51,8 @@ void irq_handle(void)
 {
 	uint32_t irq;
 	while ((irq = *plic_reg(PLIC_CLAIM)) != 0) {
+		if (TRACING())
+			trace_record(0, TR_IRQ | (uint64_t)irq << 32, 0);
 		if (irq < IRQ_COUNT && irqs[irq].ntfn) {
 			irqs[irq].pending = 1;
 			ntfn_signal(irqs[irq].ntfn, irqs[irq].badge);

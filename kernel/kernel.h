@@ -14,6 +14,7 @@
 #include "../include/abi/invocation.h"
 #include "../include/abi/fault.h"
 #include "../include/abi/bootinfo.h"
+#include "../include/abi/trace.h"
 
 #define KERNEL_BASE 0xFFFFFFC000000000ULL
 #define PAGE_SIZE 4096ULL
@@ -114,6 +115,7 @@ struct tcb {
 	uint64_t ticks;      /* preemption ticks that found it running */
 	uint64_t calls;      /* endpoint Calls it has made */
 	char owed_by[16];    /* name of the thread that saved the reply cap to us */
+	uint32_t tid;        /* its number in traces: 1, 2, ... as threads are made */
 };
 
 /* Kernel state (one hart). */
@@ -234,6 +236,52 @@ void syscall_handle(void);
 void fault_raise(struct tcb *t, uint64_t type, uint64_t addr, uint64_t cause);
 enum err system_invoke(uint64_t label, uint64_t *mr, uint64_t *nret);
 enum err coverage_invoke(uint64_t *mr, uint64_t *nret);   /* coverage.c: SYSTEM_COVERAGE */
+
+/* trace.c: the IPC trace (-Dtrace=true; abi/trace.h). Each hook is
+ * `if (TRACING()) ...`: a load and a branch while tracing is off, nothing
+ * at all compiled out. */
+struct trace_state {
+	uint64_t *ring;   /* the trace object recording, or NULL */
+	uint64_t head;    /* records written since TRACE_START */
+	uint8_t on, clock;
+};
+enum err trace_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nret);
+void trace_finalize(void *obj);
+#define TRACE_TID(t) ((t) ? (uint64_t)(t)->tid : 0)
+#ifdef CONFIG_TRACE
+extern struct trace_state trace;
+#define TRACING() __builtin_expect(trace.on, 0)
+void trace_name(const struct tcb *t);
+
+/* Inline, so that the fastpath stays free of calls (and of a stack frame). */
+static inline __attribute__((always_inline)) void trace_record(uint64_t w1, uint64_t w2, uint64_t threads)
+{
+	uint64_t *r = &trace.ring[(trace.head++ % TRACE_RECORDS) * TRACE_RECORD_WORDS];
+	r[0] = trace.clock == TRACE_CLOCK_INSTRET ? csr_read(instret) : rdtime();
+	r[1] = w1;
+	r[2] = w2;
+	r[3] = threads;
+}
+
+/* A message from one thread to another, as the receiver got it. */
+static inline __attribute__((always_inline)) void trace_ipc(unsigned event, unsigned flags, const struct tcb *from,
+							    const struct tcb *to, uint64_t badge, uint64_t info)
+{
+	flags |= info & MSGINFO_LEASE ? TRF_LEASE : 0;
+	trace_record(badge, event | flags << 8 | MSGINFO_LEN(info) << 16 | MSGINFO_CAPS(info) << 24 |
+			    (uint64_t)(uint32_t)MSGINFO_LABEL(info) << 32,
+		     TRACE_TID(from) | TRACE_TID(to) << 32);
+}
+#else
+#define TRACING() 0
+static inline void trace_record(uint64_t w1, uint64_t w2, uint64_t threads) { (void)w1, (void)w2, (void)threads; }
+static inline void trace_name(const struct tcb *t) { (void)t; }
+static inline void trace_ipc(unsigned event, unsigned flags, const struct tcb *from, const struct tcb *to,
+			     uint64_t badge, uint64_t info)
+{
+	(void)event, (void)flags, (void)from, (void)to, (void)badge, (void)info;
+}
+#endif
 
 /* boot.c */
 void boot_root_task(uint64_t dtb_pa, struct platform *p);

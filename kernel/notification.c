@@ -8,6 +8,8 @@ enum { A0 = 10, A1, A6 = 16 };
 
 static void deliver(struct tcb *t, uint64_t word, uint64_t label)
 {
+	if (TRACING())
+		trace_record(word, TR_WAKE, t->tid);
 	t->regs[A0] = E_OK;
 	t->regs[A1] = MSGINFO(label, 0, 0);
 	t->regs[A6] = word;

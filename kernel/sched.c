@@ -101,12 +101,16 @@ void schedule(void)
 		enqueue(c);   /* at hp's level or below: hp stays the highest */
 	current = NULL;   /* so that a wake-up while idle queues the thread */
 	resched = 0;
+	if (hp < 0 && TRACING())
+		trace_record(0, TR_SWITCH, TRACE_TID(c));
 	while (hp < 0) {
 		idle();
 		hp = highest_ready();
 	}
 	current = ready[hp].head;
 	sched_dequeue(current);
+	if (TRACING() && current != c)
+		trace_record(0, TR_SWITCH, TRACE_TID(c) | TRACE_TID(current) << 32);
 }
 
 /* Kernel self-check: ready queues and bitmap agree with thread states. */

@@ -43,6 +43,7 @@ static enum err dispatch(struct cte *slot, uint64_t label, uint64_t *mr, uint64_
 	case OBJ_IRQ_HANDLER: return irq_invoke(slot, label, mr);
 	case OBJ_TIMER: return timer_invoke(slot, label, mr);
 	case OBJ_SYSTEM: return system_invoke(label, mr, nret);
+	case OBJ_TRACE: return trace_invoke(slot, label, mr, nret);
 	default: return E_INVALID_CAPABILITY;
 	}
 }
@@ -80,6 +81,8 @@ static void do_send(struct tcb *t, struct cte *slot, uint64_t nr)
 		if (!(c->rights & RIGHT_WRITE))
 			return set_error(t, E_NO_RIGHTS);
 		set_error(t, E_OK);
+		if (TRACING())
+			trace_record(c->data, TR_SIGNAL, t->tid);
 		ntfn_signal((struct notification *)c->obj, c->data);
 	} else {
 		invoke(t, slot);

@@ -13,7 +13,9 @@ struct tcb *tcb_first(void) { return all_threads; }
 
 void tcb_init(struct tcb *t)
 {
+	static uint32_t made;
 	t->state = TS_INACTIVE;
+	t->tid = ++made;
 	t->all_next = all_threads;
 	if (all_threads)
 		all_threads->all_prev = t;
@@ -230,6 +232,8 @@ enum err tcb_invoke(struct cte *slot, uint64_t label, uint64_t *mr, uint64_t *nr
 	case TCB_SET_NAME:
 		memcpy(t->name, mr, 15);
 		t->name[15] = 0;
+		if (TRACING())
+			trace_name(t);
 		return E_OK;
 	case TCB_GET_STATE:
 		mr[0] = t->state;

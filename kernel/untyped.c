@@ -24,6 +24,7 @@ static unsigned object_bits(uint64_t type, uint64_t size_bits)
 	case OBJ_FRAME: return FRAME_SIZE_BITS;
 	case OBJ_LARGE_FRAME: return LARGE_FRAME_SIZE_BITS;
 	case OBJ_TIMER: return TIMER_SIZE_BITS;
+	case OBJ_TRACE: return TRACE_SIZE_BITS;
 	default: return 0;
 	}
 }

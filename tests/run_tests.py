@@ -30,6 +30,7 @@ import faults_suite  # noqa: E402
 import supervisor_suite  # noqa: E402
 import recovery_suite  # noqa: E402
 import journal_suite  # noqa: E402
+import trace_suite  # noqa: E402
 
 ROOT, BUILD = qemu_run.ROOT, qemu_run.BUILD
 # ./do.sh test builds K4_BUILD (default build/) with the fastpath and
@@ -305,7 +306,7 @@ def other_configuration(res, build, prefix, suites=()):
 
 def main(only=()):
     """Every suite, or those named in `only` (boot kernel bench shell piped
-    supervisor storage faults fuzz journal recovery campaign config slowpath clobber)."""
+    supervisor storage faults fuzz journal trace recovery campaign config slowpath clobber)."""
     res = Results(os.environ.get("K4_PREFIX", ""))
 
     def fuzz(res):   # the host fuzzer does not depend on the kernel: once a run
@@ -323,6 +324,7 @@ def main(only=()):
               "faults": faults_suite.faults_suite, "fuzz": fuzz}
     if not ONLY_THIS:   # the campaigns boot their own image: once a run, like the host fuzzer
         suites = {"config": configuration_suite, **suites, "journal": journal_suite.journal_suite,
+                  "trace": trace_suite.trace_suite,
                   "recovery": recovery_suite.recovery_suite,
                   "campaign": campaign_suite.campaign_suite,
                   "slowpath": slowpath, "clobber": clobber}

@@ -43,11 +43,12 @@ class Console:
     watches for a kernel panic (raising qemu_run.Panicked) and for the
     whole session running past `total` s."""
 
-    def __init__(self, disk=None, read_only=False, timeout=20, total=900, image="kernel-run.elf", build=None):
+    def __init__(self, disk=None, read_only=False, timeout=20, total=900, image="kernel-run.elf", build=None,
+                 args=()):
         self.started = time.time()
         self.deadline = time.monotonic() + total
         self.timeout = timeout
-        cmd = qemu_cmd(image, disk=disk, read_only=read_only, build=build)
+        cmd = qemu_cmd(image, disk=disk, read_only=read_only, build=build) + list(args)
         self.p = pexpect.spawn(cmd[0], cmd[1:], timeout=timeout, encoding="utf-8", codec_errors="replace")
         self.p.logfile_read = self.log = io.StringIO()   # the whole session, for the verdict
         self.result = None
@@ -206,14 +207,16 @@ def faults_and_isolation(s, c):
     out = c.run("run intruder")
     s.report("intruder: exit status 3 (empty slot)" in out, "system/undescribed-program-cannot-reach-uart", out)
     out = c.run("audit")
-    lines = re.findall(r"^audit: (\S+)\s+memory=(\S+) device=(\S+) irq=(\S+) endpoint=(\S+) power-off=(\S+)$",
+    lines = re.findall(r"^audit: (\S+)\s+memory=(\S+) device=(\S+) irq=(\S+) endpoint=(\S+) power-off=(\S+) "
+                       r"trace=(\S+)$",
                        out, re.M)
     s.report({"uart", "virtio-blk", "fs", "shell"} <= {l[0] for l in lines} and
                "audit: 0 breaches" in out and not any("BREACH" in " ".join(l) for l in lines),
                "system/capability-matrix-no-breach", out)
     row = {l[0]: l[1:] for l in lines}
-    s.report(row.get("shell") == ("none", "none", "none", "described", "none") and
-               row.get("uart", ("",) * 5)[1:3] == ("described", "described"), "system/capability-matrix-rows", out)
+    s.report(row.get("shell") == ("none", "none", "none", "described", "none", "described") and
+               row.get("uart", ("",) * 6)[1:3] == ("described", "described") and row.get("fs", ("",) * 6)[5] == "none",
+               "system/capability-matrix-rows", out)
     out = c.run("inject fs")
     s.report(restarted(out, "fs"), "system/injected-fault-reported-and-restarted", out)
     s.report("Welcome" in c.run("cat /README"), "system/restarted-fs-serves")

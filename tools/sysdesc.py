@@ -22,7 +22,7 @@ DEFAULT_WINDOW = 60000
 DEFAULT_BACKOFF = 10   # ms before the second restart in a row; it doubles for each further one
 MAX_FAILURES = 32   # the supervisor keeps this many failure times per task
 SERVICE_COUNT = 16
-KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start",
+KEYS = {"program", "priority", "quota", "stack", "devices", "irqs", "serves", "calls", "timer", "dma", "start", "trace",
         "heartbeat", "failures", "window", "backoff", "reply_within"}
 
 
@@ -47,7 +47,7 @@ def parse(path):
                         fail(path, n, f"task '{section}' described twice")
                     cur = {"name": section, "line": n, "priority": 100, "quota": 256, "stack": 8,
                            "devices": [], "irqs": [], "serves": None, "calls": [], "timer": False,
-                           "dma": False, "start": True,
+                           "dma": False, "start": True, "trace": False,
                            "heartbeat": 0, "failures": DEFAULT_FAILURES, "window": DEFAULT_WINDOW,
                            "backoff": DEFAULT_BACKOFF, "reply_within": 0}
                     tasks.append(cur)
@@ -72,7 +72,7 @@ def parse(path):
                     cur[key] += [int(x, 0) for x in val.split()]
                 elif key == "calls":
                     cur[key] += val.split()
-                elif key in ("timer", "dma", "start"):
+                elif key in ("timer", "dma", "start", "trace"):
                     if val not in ("yes", "no", "true", "false", "1", "0"):
                         raise ValueError(val)
                     cur[key] = val in ("yes", "true", "1")
@@ -165,7 +165,7 @@ def write_table(tasks, extra, out_c, out_h):
                     f'.nirqs = {len(t["irqs"])}, .irqs = {{ {irqs} }},\n'
                     f'\t  .serves = {nums[t["serves"]] if t["serves"] else -1}, .calls = {callmask:#x}, '
                     f'.calls_supervisor = {int(calls_sup)}, .timer = {int(t["timer"])}, .dma = {int(t["dma"])}, '
-                    f'.start = {int(t["start"])},\n'
+                    f'.start = {int(t["start"])}, .trace = {int(t["trace"])},\n'
                     f'\t  .heartbeat_ms = {t["heartbeat"]}, .failures = {t["failures"]}, '
                     f'.window_ms = {t["window"]}, .backoff_ms = {t["backoff"]}, '
                     f'.reply_within_ms = {t["reply_within"]} }},\n')

@@ -62,6 +62,15 @@ enum invocation {
 	SYSTEM_FASTPATH_HITS, /* -> mr0 IPCs the fastpath completed since boot (0 without it) */
 	SYSTEM_COVERAGE,      /* mr0 0: -> mr0 kernel code points reached (0 unless built with
 	                         -Dfuzz_coverage); 1: print them on the console (kernel/coverage.c) */
+	/* Trace (abi/trace.h; without -Dtrace=true each is E_ILLEGAL_OPERATION) */
+	TRACE_START,          /* mr0 clock (TRACE_CLOCK_*): record from now on into this ring,
+	                         from its start; a NAME record for every thread first */
+	TRACE_STOP,
+	TRACE_READ,           /* mr0 first record -> mr0 records written since the start,
+	                         mr1 the first one returned (the oldest kept, if the ring has
+	                         written over mr0), mr2 n, mr3.. n records (at most
+	                         TRACE_READ_MAX); E_RANGE past the last */
+	TRACE_MARK,           /* mr0 a number: a MARK record (the host splits traces there) */
 	INV_COUNT
 };
 

@@ -20,6 +20,7 @@ enum obj_type {
 	OBJ_IRQ_HANDLER,
 	OBJ_SYSTEM,       /* power-off and kernel self-check */
 	OBJ_REPLY,        /* a saved reply right (CNODE_SAVE_CALLER): Send answers once */
+	OBJ_TRACE,        /* made from untyped: the IPC trace's ring (abi/trace.h) */
 	OBJ_TYPE_COUNT
 };
 
@@ -32,6 +33,7 @@ enum obj_type {
 #define FRAME_SIZE_BITS        12
 #define LARGE_FRAME_SIZE_BITS  21
 #define TIMER_SIZE_BITS        6
+#define TRACE_SIZE_BITS        18   /* 8192 records */
 #define UNTYPED_MIN_BITS       4
 #define UNTYPED_MAX_BITS       38
 #define CNODE_MAX_BITS         16

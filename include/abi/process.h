@@ -17,7 +17,8 @@ enum task_slot {
 	TSLOT_TIMER = 7,       /* a timer object signalling TSLOT_NOTIFICATION */
 	TSLOT_IRQ0 = 8,        /* IRQ handler caps, in description order */
 	TSLOT_SERVICES = 16,   /* endpoints of servers we may call (below) */
-	TSLOT_FIRST_FREE = 32  /* libsys allocates slots from here */
+	TSLOT_TRACE = 32,      /* a trace object (`trace = yes`; abi/trace.h) */
+	TSLOT_FIRST_FREE = 33  /* libsys allocates slots from here */
 };
 
 /* Well-known services: a task that may call one finds it at

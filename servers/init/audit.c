@@ -1,15 +1,15 @@
 /* The capability matrix: for every task, what its CSpace could reach,
  * checked slot by slot against its description. A task may hold its own
  * TCB, CNode and VSpace, mm, its described service endpoint, notification,
- * timer, IRQ handlers and the endpoints of services it may call (and, in
+ * timer, IRQ handlers, trace object and the endpoints of services it may call (and, in
  * its free slots, reply caps and copies of those); a server also a right
  * to signal a client's notification, lent by that client. Anything else — another
- * task's memory, a device, an IRQ, an endpoint, the power-off cap — is a
- * breach. */
+ * task's memory, a device, an IRQ, an endpoint, the power-off cap, a
+ * trace object (which sees every message in the system) — is a breach. */
 #include "init.h"
 
-enum reach { R_MEMORY, R_DEVICE, R_IRQ, R_ENDPOINT, R_POWER, R_COUNT };
-static const char *const reach_names[R_COUNT] = { "memory", "device", "irq", "endpoint", "power-off" };
+enum reach { R_MEMORY, R_DEVICE, R_IRQ, R_ENDPOINT, R_POWER, R_TRACE, R_COUNT };
+static const char *const reach_names[R_COUNT] = { "memory", "device", "irq", "endpoint", "power-off", "trace" };
 
 struct cap_info { uint64_t type, bits, rights, data, children, paddr; };
 
@@ -80,6 +80,7 @@ static int breach(const struct stask *s, uint64_t slot, const struct cap_info *c
 		return d && (d->nirqs || d->timer || d->heartbeat_ms) && c->paddr == paddr_at(s->cnode, TSLOT_NOTIFICATION) ? -1 : R_IRQ;
 	case OBJ_TIMER: return d && d->timer && slot == TSLOT_TIMER ? -1 : R_IRQ;
 	case OBJ_REPLY: return -1;   /* a caller's right to an answer */
+	case OBJ_TRACE: return d && d->trace && slot == TSLOT_TRACE ? -1 : R_TRACE;
 	default: return R_MEMORY;
 	}
 }
@@ -91,7 +92,7 @@ static unsigned audit_task(const struct stask *s)
 	char cell[R_COUNT][48];
 	unsigned bad = 0;
 	const struct task_desc *d = s->desc;
-	int granted[R_COUNT] = { 0, d && d->ndevices, d && d->nirqs, 1, 0 };
+	int granted[R_COUNT] = { 0, d && d->ndevices, d && d->nirqs, 1, 0, d && d->trace };
 	for (int k = 0; k < R_COUNT; k++)
 		snprintf(cell[k], sizeof cell[k], "%s", granted[k] ? "described" : "none");
 	for (uint64_t slot = 0; slot < (1u << TASK_CNODE_BITS); slot++) {

@@ -133,6 +133,12 @@ static enum err equip(struct stask *s, const struct task_desc *d)
 		cnode_delete(TSLOT_CNODE, timer);
 		slot_free(timer);
 	}
+	if (d->trace) {   /* made from mm's memory for it, counted in its quota */
+		if ((e = new_object(s, OBJ_TRACE, TSLOT_TRACE, &timer)))
+			return e;
+		cnode_delete(TSLOT_CNODE, timer);
+		slot_free(timer);
+	}
 	return E_OK;
 }
 

@@ -16,6 +16,7 @@ struct task_desc {
 	uint32_t calls;          /* bit n: may call service n */
 	int calls_supervisor;    /* may use the supervisor's protocol beyond SUP_EXIT */
 	int timer, dma;
+	int trace;               /* gets a trace object at TSLOT_TRACE (abi/trace.h) */
 	int start;               /* 0: only `run NAME` starts it (start = no) */
 	unsigned heartbeat_ms;   /* 0: no heartbeats */
 	unsigned failures, window_ms;   /* more failures than this within the window: left dead */

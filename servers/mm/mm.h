@@ -32,6 +32,7 @@ struct mtask {
 	char name[16];
 	unsigned ut_bits;
 	cptr_t ut, store, tcb, cnode, vspace, guarded_cnode;
+	cptr_t trace_ut;                     /* a trace object's own untyped, or 0 */
 	uint64_t store_next, store_size;
 	uint64_t quota, pages, reserved;     /* pages: mapped; reserved: promised */
 	uint64_t heap_start, brk, stack_max;

@@ -195,6 +195,8 @@ enum err task_spawn(const char *program, const char *name, uint64_t quota, uint6
 void task_kill(struct mtask *t)
 {
 	pool_give_back(t->ut, t->ut_bits);
+	if (t->trace_ut)
+		pool_give_back(t->trace_ut, TRACE_SIZE_BITS);
 	/* the mm slots that held caps into the region are empty now */
 	mm_slot_free(t->store);
 	mm_slot_free(t->cnode);
@@ -206,14 +208,39 @@ void task_kill(struct mtask *t)
 	t->used = 0;
 }
 
+/* A trace object is larger than a task's region has room for: it gets an
+ * untyped of its own, its pages counted in the task's quota. */
+static enum err new_trace(struct mtask *t, cptr_t *obj)
+{
+	uint64_t pages = 1u << (TRACE_SIZE_BITS - 12);
+	if (t->trace_ut)
+		return E_IN_USE;
+	if (t->pages + pages > t->quota)
+		return E_NOT_ENOUGH_MEMORY;
+	t->trace_ut = mm_slot();
+	enum err e = t->trace_ut ? pool_untyped(TRACE_SIZE_BITS, t->trace_ut) : E_NOT_ENOUGH_MEMORY;
+	if (!e && !(*obj = mm_slot()))
+		e = E_NOT_ENOUGH_MEMORY;
+	if (!e && (e = untyped_retype(t->trace_ut, OBJ_TRACE, 0, SLOT_CNODE, *obj, 1)))
+		mm_slot_free(*obj);
+	if (e) {
+		if (t->trace_ut)
+			mm_slot_free(t->trace_ut);
+		t->trace_ut = 0;
+		return e;
+	}
+	t->pages += pages;
+	return E_OK;
+}
+
 enum err task_new_object(struct mtask *t, uint64_t type, uint64_t slot, cptr_t copy_to)
 {
-	if (type != OBJ_ENDPOINT && type != OBJ_NOTIFICATION && type != OBJ_TIMER)
+	if (type != OBJ_ENDPOINT && type != OBJ_NOTIFICATION && type != OBJ_TIMER && type != OBJ_TRACE)
 		return E_INVALID_ARGUMENT;
 	if (slot >= (1 << TASK_CNODE_BITS))
 		return E_RANGE;
 	cptr_t obj;
-	enum err e = new_object(t, type, 0, &obj);
+	enum err e = type == OBJ_TRACE ? new_trace(t, &obj) : new_object(t, type, 0, &obj);
 	if (e)
 		return e;
 	if (!(e = cnode_copy(t->cnode, slot, SLOT_CNODE, obj, RIGHTS_ALL)))

@@ -336,6 +336,8 @@ static const struct command {
 	{ "poke", "poke FILE OFFSET TEXT: write TEXT at OFFSET", cmd_poke },
 	{ "peek", "peek FILE OFFSET LEN: show LEN bytes at OFFSET in hex", cmd_peek },
 	{ "fsbench", "fsbench BYTES: time a sequential write and read", cmd_fsbench },
+	{ "trace", "trace on [time|instret] | off | mark N | dump: the kernel's IPC trace (docs/tracing.md)",
+	  cmd_trace },
 	{ "poweroff", "stop the machine", cmd_poweroff },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -360,14 +362,17 @@ static void execute(char *line)
 		argv[argc++] = p;
 	}
 	argv[argc] = NULL;
-	if (!argc)
-		return;
+	if (argc)
+		run_command(argc, argv);
+}
+
+int run_command(int argc, char **argv)
+{
 	for (unsigned i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[0], commands[i].name)) {
-			commands[i].fn(argc, argv);
-			return;
-		}
+		if (!strcmp(argv[0], commands[i].name))
+			return commands[i].fn(argc, argv);
 	printf("sh: %s: unknown command (try help)\n", argv[0]);
+	return 1;
 }
 
 /* Read a command line: the console server echoes and edits it (backspace;

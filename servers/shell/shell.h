@@ -35,6 +35,8 @@ int counters(void);
 const char *counters_name(void);        /* what rdtime measures, for a label */
 const char *instructions_bound(void);   /* "at most " where sleep counts too */
 
+int cmd_trace(int argc, char **argv);
+int run_command(int argc, char **argv);   /* argv[0] the command's name */
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_write(int argc, char **argv);
