@@ -181,9 +181,11 @@ fuzz)
 	exec "$PYTHON" tests/run_fuzz.py "$@"
 	;;
 campaign)   # a fault campaign on the system of campaign.conf, built in $BUILD-campaign
-	shift || true
-	build "$BUILD-campaign" -Dsystem=campaign.conf
-	K4_BUILD=$BUILD-campaign exec "$PYTHON" tools/campaign.py "$@"
+	shift || true   # (--trace-failures: in $BUILD-campaign-trace, with the kernel's IPC trace)
+	dir=$BUILD-campaign trace=false
+	case " $* " in *" --trace-failures "*) dir=$BUILD-campaign-trace trace=true ;; esac
+	build "$dir" -Dsystem=campaign.conf -Dtrace=$trace
+	K4_BUILD=$dir exec "$PYTHON" tools/campaign.py "$@"
 	;;
 trace)   # trace [--out FILE] -- 'CMD' ...: the kernel's IPC trace of shell commands ($BUILD-trace)
 	shift || true
@@ -230,7 +232,7 @@ debug)   # debug [run|test|bench|bench-slowpath|fuzz] [--task NAME]
 	echo "       $0 fuzz --image [--count M] [--seed S]" >&2
 	echo "       $0 fuzz --host [libFuzzer options]" >&2
 	echo "       $0 campaign --target virtio-blk|uart|fs --faults N --seed S [--types LIST] [--jobs J]" >&2
-	echo "                   [--json FILE] [--plot FILE]" >&2
+	echo "                   [--json FILE] [--plot FILE] [--trace-failures DIR]" >&2
 	echo "       $0 trace [--out FILE] [--png FILE] [--clock instret|time] -- 'CMD' ..." >&2
 	exit 2
 	;;

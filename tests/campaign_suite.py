@@ -143,11 +143,32 @@ def budget(s, json_path):
              (f"{fig['faults']} injected, {fig['writes_lost']} lost" if fig else r.out[-800:]))
 
 
+def trace_failures(s, tmp):
+    """--trace-failures keeps, for each failure, a trace that holds the
+    fault's delivery to the supervisor and the new instance's start."""
+    folder = os.path.join(tmp, "traces")
+    r, fig = campaign("fs", 14, 3, 1, os.path.join(tmp, "traced.json"), ("--trace-failures", folder))
+    found = []
+    for i in range(3):
+        try:
+            with open(os.path.join(folder, f"fault-{i}.json")) as f:
+                ev = json.load(f)["traceEvents"]
+        except (OSError, ValueError):
+            found.append((i, "no trace"))
+            continue
+        fs_threads = [e for e in ev if e["name"] == "thread_name" and e["args"]["name"].startswith("fs (")]
+        faults = [e for e in ev if e.get("cat") == "fault" and e["args"].get("to") == "init"]
+        if len(fs_threads) < 2 or not faults:
+            found.append((i, f"{len(fs_threads)} fs threads, {len(faults)} faults to init"))
+    s.report(r.ok and fig and fig["traces_kept"] == 3 and not found, "campaign/trace-failures-kept",
+             f"{r.why}; {found}; " + (f"{fig['traces_kept']} kept" if fig else r.out[-600:]))
+
+
 def campaign_suite(res):
     checks = [f"campaign/{t}-{c}" for t, _ in CAMPAIGNS for c in CHECKS]
     checks += ["campaign/same-seed-same-faults", "campaign/budget-splits-boots", "campaign/host-check-catches-lost-write",
                "campaign/host-check-catches-corruption", "campaign/host-check-tells-superseded-from-lost",
-               "campaign/garbled-inject-line-believes-plan"]
+               "campaign/garbled-inject-line-believes-plan", "campaign/trace-failures-kept"]
     with res.suite("campaign", checks) as s:
         tmp = tempfile.mkdtemp()
         try:
@@ -161,6 +182,7 @@ def campaign_suite(res):
             s.report(again is not None and first and [f[:3] for f in again["fault_list"]] == first,
                      "campaign/same-seed-same-faults", f"{first} vs {again and again['fault_list']}")
             budget(s, os.path.join(tmp, "budget.json"))
+            trace_failures(s, tmp)
             host_check_catches(s)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

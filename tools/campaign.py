@@ -3,7 +3,7 @@
 
     campaign.py --target virtio-blk|uart|fs --faults N --seed S [--types LIST]
                 [--jobs J] [--fs ext2|ext3] [--json FILE] [--plot FILE] [--window MS] [--settle MS]
-                [--budget MS] [--keep-logs DIR] [--quiet]
+                [--budget MS] [--keep-logs DIR] [--trace-failures DIR] [--quiet]
 
 Boots the campaign system (campaign.conf, built in K4_BUILD) with the
 storage workload running; the guest task `campaign` injects the faults one
@@ -164,6 +164,7 @@ class Boot:
         self.before = new_fault(-1, "none", 0)   # failures before the first fault
         self.slots = {}                          # slot -> {"pending": (gen, size, seed), "acked": ...}
         self.end = self.final_sync = self.no_campaign = None
+        self.traces = 0   # failures whose trace was kept (--trace-failures)
         self.errors_in_row = 0
 
     def gone_bad(self):
@@ -389,8 +390,22 @@ class Progress:
 
 
 def orders(args, first, count):
+    trace = args.trace_records if args.trace_failures else 0
     return (f"target={args.target} first={first} count={count} seed={args.seed} window={args.window} "
-            f"settle={args.settle} budget={args.budget} types={','.join(args.types)}\n")
+            f"settle={args.settle} budget={args.budget} trace={trace} types={','.join(args.types)}\n")
+
+
+def keep_traces(out, folder):
+    """The trace the campaign task printed after each failure (a kernel
+    built with -Dtrace=true), as FOLDER/fault-I.json (docs/tracing.md)."""
+    import ipctrace
+    by_fault = {}
+    for m in re.finditer(r"^campaign: trace (\d+) ([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+) ([0-9a-f]+)\r?$", out, re.M):
+        by_fault.setdefault(int(m.group(1)), []).append(ipctrace.Record([int(m.group(k), 16) for k in range(2, 6)]))
+    for i, recs in by_fault.items():
+        with open(os.path.join(folder, f"fault-{i}.json"), "w") as f:
+            json.dump(ipctrace.chrome(recs, 0, "time"), f)
+    return len(by_fault)
 
 
 def run_job(args, first, count, progress, boots):
@@ -415,6 +430,8 @@ def run_job(args, first, count, progress, boots):
             if args.keep_logs:
                 with open(os.path.join(args.keep_logs, f"boot-{first}-{nxt}.log"), "w") as f:
                     f.write(r.out)
+            if args.trace_failures:
+                boot.traces = keep_traces(r.out, args.trace_failures)
         boots.append(boot)
         progress.fault_done(boots=1)
         done = [f["index"] for f in boot.faults if f["outcome"] is not None]
@@ -487,6 +504,7 @@ def summarize(args, boots, seconds):
         "faults_per_minute": round(fig["faults"] / max(seconds, 1e-6) * 60, 1),
         "faults_per_minute_per_core": round(fig["faults"] / max(seconds, 1e-6) * 60 / min(args.jobs, os.cpu_count() or 1), 1),
         "seed": args.seed, "commit": commit(), "target": args.target, "fs": args.fs, "types": args.types, "jobs": args.jobs,
+        "traces_kept": sum(b.traces for b in boots), "trace_folder": args.trace_failures,
         "boots": len(boots), "boots_stopped": sum(b.result.timed_out for b in boots),
         "boots_ended_bad_fs": sum(b.result.stopped is not None for b in boots),
         "boots_without_final_sync": len(boots) - len(synced),
@@ -562,6 +580,8 @@ def print_table(fig):
           f"found rewritten by a later write whose record never came)")
     print(f"{'boots ended: silent or too long / fs bad':44}{fig['boots_stopped']} / {fig['boots_ended_bad_fs']}"
           f"  (the rest of their faults went to a new boot)")
+    if fig.get("trace_folder"):
+        print(f"{'traces of failures kept':44}{fig['traces_kept']}  (in {fig['trace_folder']}, fault-I.json)")
     print(f"{'faults per minute (wall, all jobs)':44}{fig['faults_per_minute']}  ({fig['wall_seconds']} s, "
           f"{fig['jobs']} jobs; per core {fig['faults_per_minute_per_core']})")
     missing = [k for k, seen in fig["lines_seen"].items() if not seen]
@@ -610,6 +630,10 @@ def main():
     ap.add_argument("--budget", type=int, default=BUDGET_MS,
                     help="guest ms of a boot after which the campaign task syncs and stops; the rest go to a new boot")
     ap.add_argument("--keep-logs", help="a folder for every boot's console output")
+    ap.add_argument("--trace-failures", metavar="DIR",
+                    help="a folder for the IPC trace around each failure detected, fault-I.json "
+                         "(the kernel built with -Dtrace=true: ./do.sh campaign does it)")
+    ap.add_argument("--trace-records", type=int, default=400, help="records kept of each failure's trace")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args()
     args.fs = args.fs or ("ext3" if args.target == "fs" else "ext2")
@@ -620,6 +644,8 @@ def main():
     args.build = qemu_run.BUILD
     if args.keep_logs:
         os.makedirs(args.keep_logs, exist_ok=True)
+    if args.trace_failures:
+        os.makedirs(args.trace_failures, exist_ok=True)
     jobs = min(args.jobs, args.faults)
     progress = Progress(args.faults, not args.quiet)
     boots, threads, t0 = [], [], time.monotonic()

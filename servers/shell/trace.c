@@ -6,7 +6,7 @@
  * dump prints every record the ring still holds, one line each in hex,
  * for the host's tools/ipctrace.py. */
 #include "shell.h"
-#include "../../include/abi/trace.h"
+#include "trace.h"
 
 static int failed(enum err e)
 {
@@ -19,28 +19,25 @@ static int failed(enum err e)
 	return 1;
 }
 
+static int print_record(const uint64_t w[TRACE_RECORD_WORDS], void *ctx)
+{
+	(void)ctx;
+	printf("trace: r %llx %llx %llx %llx\n", (unsigned long long)w[0], (unsigned long long)w[1],
+	       (unsigned long long)w[2], (unsigned long long)w[3]);
+	return 0;
+}
+
 static int dump(void)
 {
-	uint64_t r[MSG_MAX_WORDS];
+	uint64_t head = 0, r[MSG_MAX_WORDS];
 	unsigned n = 0;
-	enum err e = invoke(TSLOT_TRACE, TRACE_READ, 1, (uint64_t[]){ 0 }, r, &n);
+	enum err e = invoke(TSLOT_TRACE, TRACE_READ, 1, (uint64_t[]){ 0 }, r, &n);   /* the header's figures */
 	if (e || n < 3)
 		return failed(e ? e : E_INVALID_ARGUMENT);
-	uint64_t head = r[0], first = r[1];
-	printf("trace: %llu records since the start, %llu written over\n", (unsigned long long)head,
-	       (unsigned long long)first);
-	for (uint64_t at = first; at < head;) {
-		if ((e = invoke(TSLOT_TRACE, TRACE_READ, 1, (uint64_t[]){ at }, r, &n)))
-			return failed(e);
-		if (r[2] == 0 || n < 3 + r[2] * TRACE_RECORD_WORDS)
-			break;
-		for (uint64_t k = 0; k < r[2]; k++) {
-			const uint64_t *w = &r[3 + k * TRACE_RECORD_WORDS];
-			printf("trace: r %llx %llx %llx %llx\n", (unsigned long long)w[0], (unsigned long long)w[1],
-			       (unsigned long long)w[2], (unsigned long long)w[3]);
-		}
-		at = r[1] + r[2];
-	}
+	printf("trace: %llu records since the start, %llu written over\n", (unsigned long long)r[0],
+	       (unsigned long long)r[1]);
+	if ((e = trace_records(TSLOT_TRACE, 0, &head, print_record, 0)))
+		return failed(e);
 	printf("trace: end\n");
 	return 0;
 }

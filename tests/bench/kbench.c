@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include "env.h"
 #include "xfer_env.h"
+#include "../../include/abi/trace.h"
 
 #define WARMUP 100
 #define ITERATIONS 2000
@@ -110,6 +111,18 @@ static void bench_roundtrip(const char *name, int cross_as, uint64_t words)
 	report(name);
 	report_fastpath(name);
 	env_reset();
+}
+
+/* The round trip again with the kernel's trace recording it (a kernel
+ * built with -Dtrace=true; others refuse TRACE_START and print nothing):
+ * what tracing costs while on. */
+static void bench_roundtrip_traced(void)
+{
+	cptr_t ring = make(OBJ_TRACE, 0);
+	if (INVOKE(ring, TRACE_START, TRACE_CLOCK_INSTRET) == E_OK)
+		bench_roundtrip("ipc_roundtrip_cross_as_trace_on", 1, 1);   /* its reset deletes the ring */
+	else
+		env_reset();
 }
 
 /* A capability travels with a one-word call; the server deletes it. */
@@ -297,6 +310,7 @@ int main(uint64_t arg)
 	bench_roundtrip("ipc_roundtrip_16_words", 1, 16);
 	bench_roundtrip("ipc_roundtrip_32_words", 1, 32);
 	bench_roundtrip("ipc_roundtrip_64_words", 1, MSG_MAX_WORDS);
+	bench_roundtrip_traced();
 	bench_cap_transfer();
 	bench_notify();
 	bench_yield();

@@ -21,12 +21,19 @@
  * boot the host would have to cut off at its time limit ends with the
  * disk synced and the console drained instead (the host's record of
  * acknowledged writes comes through the console, which may be the
- * target); the host puts the faults left into a new boot. */
+ * target); the host puts the faults left into a new boot.
+ *
+ * With trace=N in its orders (./do.sh campaign --trace-failures) and a
+ * kernel built with -Dtrace=true, the kernel traces IPC all along; after
+ * each failure detected and the workload going on again, the last N
+ * records (the failure and the recovery) go out as "campaign: trace I W0
+ * W1 W2 W3" lines, and the ring starts afresh. */
 #include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "file.h"
+#include "trace.h"
 #include "../../../include/proto/supervisor.h"
 /* faultinj.h's enum shares its tag with abi/fault.h's (which task.h
  * brings in); only the enumerators are used here, so the tag is renamed. */
@@ -42,7 +49,7 @@ static const char *const type_names[] = { FAULT_TYPE_NAMES };
 
 static struct {
 	char target[16];
-	uint64_t first, count, seed, window, settle, budget;
+	uint64_t first, count, seed, window, settle, budget, trace;
 	int types[FT_COUNT], ntypes;
 } cfg = { .window = 40, .settle = 5 };
 
@@ -121,6 +128,8 @@ static void parse_cfg(char *text)
 			cfg.settle = strtoull(v, 0, 0);
 		else if (!strcmp(w, "budget"))
 			cfg.budget = strtoull(v, 0, 0);
+		else if (!strcmp(w, "trace"))
+			cfg.trace = strtoull(v, 0, 0);
 	}
 }
 
@@ -264,6 +273,37 @@ static int revive(uint64_t i)
 
 /* One fault: inject, watch, say what happened. Returns 0 when the
  * target is left dead (the boot is over). */
+static struct { uint64_t fault, names; int names_only; } dumping;
+
+static int say_record(const uint64_t w[TRACE_RECORD_WORDS], void *ctx)
+{
+	(void)ctx;
+	if (dumping.names_only && (w[2] & 0xff) != TR_NAME)
+		return 1;
+	dumping.names++;
+	say("campaign: trace %llu %llx %llx %llx %llx", (unsigned long long)dumping.fault, (unsigned long long)w[0],
+	    (unsigned long long)w[1], (unsigned long long)w[2], (unsigned long long)w[3]);
+	return 0;
+}
+
+/* The trace around fault i's failure: the names of the threads (the
+ * ring's first records), then its last cfg.trace records; then a fresh
+ * ring for the next. */
+static void trace_failure(uint64_t i)
+{
+	uint64_t head = 0, from;
+	INVOKE0(TSLOT_TRACE, TRACE_STOP);
+	dumping.fault = i, dumping.names = 0, dumping.names_only = 1;
+	enum err e = trace_records(TSLOT_TRACE, 0, &head, say_record, 0);
+	from = head > cfg.trace ? head - cfg.trace : 0;
+	dumping.names_only = 0;
+	if (!e)
+		e = trace_records(TSLOT_TRACE, from > dumping.names ? from : dumping.names, &head, say_record, 0);
+	if (e)
+		say("campaign: fault %llu trace: %s", (unsigned long long)i, err_name(e));
+	INVOKE(TSLOT_TRACE, TRACE_START, TRACE_CLOCK_TIME);
+}
+
 static int one_fault(uint64_t i)
 {
 	static const char *const outcome_names[] = { "restarted", "no-effect", "dead" };
@@ -287,6 +327,8 @@ static int one_fault(uint64_t i)
 	if (o == OUT_DEAD && !revive(i))
 		return 0;
 	disk_progress(PROGRESS_MS);
+	if (cfg.trace && o != OUT_NO_EFFECT)
+		trace_failure(i);
 	sleep_ms(cfg.settle);
 	return 1;
 }
@@ -322,6 +364,10 @@ int main(uint64_t id)
 	say("campaign: start target %s first %llu count %llu seed %llu window %llu ms", cfg.target,
 	    (unsigned long long)cfg.first, (unsigned long long)cfg.count, (unsigned long long)cfg.seed,
 	    (unsigned long long)cfg.window);
+	if (cfg.trace && (e = INVOKE(TSLOT_TRACE, TRACE_START, TRACE_CLOCK_TIME))) {
+		say("campaign: no trace: %s", err_name(e));
+		cfg.trace = 0;
+	}
 	uint64_t w0 = now_ms();   /* the workload under way first */
 	while (disk_requests() < (256u << 10) && now_ms() - w0 < WARMUP_MS)
 		sleep_ms(5);
