@@ -241,6 +241,89 @@ def file_lifetime(res, tmp):
     res.report(ok, "storage/lifetime-e2fsck-clean", report[-500:])
 
 
+REREAD_CHECKS = ["storage/bad-read-seen-once", "storage/bad-read-cured-by-reading-again",
+                 "storage/bad-read-again-said", "storage/bad-read-image-clean"]
+
+
+def reads_done(c):
+    """Read requests the disk has completed, from QEMU's monitor, and what
+    the console printed meanwhile (the two share the terminal)."""
+    seen = ""
+    for send in ("\x01c", "info blockstats\r"):
+        c.p.send(send)
+        c.p.expect(r"\(qemu\) ")
+        seen += c.p.before
+    c.p.send("\x01c")
+    m = re.search(r"rd_operations=(\d+)", seen)
+    return (int(m.group(1)) if m else 0), seen
+
+
+def reads_of_ls(image, path):
+    """The read requests `ls path` makes after `ls /` on this image."""
+    c = MonitoredConsole(image, timeout=60)
+    try:
+        c.run("ls /")
+        r0 = reads_done(c)[0]
+        c.run(f"ls {path}")
+        return reads_done(c)[0] - r0
+    finally:
+        c.close()
+
+
+def bad_read_cured(res, tmp):
+    """A block read bad once (the disk gave wrong bytes, then right ones):
+    the request that found it corrupt is asked once more, of blocks read
+    from the disk again, and the client never sees it. The disk is slowed
+    to 2 requests a second; the bad bytes are on the image until the read
+    of /dir's block (the last `ls /dir` makes, counted on a good copy)
+    has completed, and right again before the file server reads again."""
+    image = os.path.join(tmp, "reread.img")
+    make_image(image, 1024, 4, {"dir/x": b"x", "dir/y": b"y"})
+    k = reads_of_ls(image, "/dir")
+    d = int(subprocess.run([DEBUGFS, "-R", "bmap /dir 0", image], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL).stdout.split()[-1])
+    at = d * 1024 + 12 + 4   # the ".." entry's record length
+    with open(image, "r+b") as f:
+        f.seek(at)
+        good = f.read(2)
+        f.seek(at)
+        f.write(b"\x03\x00")
+    c = MonitoredConsole(image, timeout=60)
+    restored = None
+    try:
+        c.run("ls /")
+        c.monitor("block_set_io_throttle disk0 0 0 0 2 0 0")
+        r0, out = reads_done(c)[0], ""
+        c.p.send("ls /dir\r")
+        for _ in range(200):
+            n, seen = reads_done(c)
+            out += seen
+            if n - r0 >= k:
+                with open(image, "r+b") as f:
+                    f.seek(at)
+                    f.write(good)
+                restored = n - r0
+                break
+            if re.search(system_suite.PROMPT, seen):
+                break   # ls ended before its reads did
+        if not re.search(system_suite.PROMPT, out):
+            c.expect(system_suite.PROMPT)
+            out += c.p.before
+        out = out.replace("\r", "")
+        res.report(k >= 1 and restored == k, "storage/bad-read-seen-once",
+                   f"ls /dir makes {k} reads; the good bytes back after {restored}")
+        res.report("\nx\n" in out and "\ny\n" in out and "corrupt" not in out,
+                   "storage/bad-read-cured-by-reading-again", out)
+        res.report("fs: a block that failed its checks was read again, and was good" in out,
+                   "storage/bad-read-again-said", out)
+        c.monitor("block_set_io_throttle disk0 0 0 0 0 0 0")
+        c.poweroff()
+    finally:
+        c.close()
+    ok, report = fsck_clean(image)
+    res.report(ok, "storage/bad-read-image-clean", report[-400:])
+
+
 def corrupt(res, tmp):
     base = os.path.join(tmp, "base.img")
     make_image(base, 1024, 4, {"file": pattern(5000, 1), "ok": b"fine\n", "dir/x": b"x"})
@@ -382,6 +465,7 @@ def storage_suite(res):
              (slow_disk, SLOW_DISK_CHECKS),
              (disk_errors, DISK_ERROR_CHECKS),
              (write_errors, WRITE_ERROR_CHECKS),
+             (bad_read_cured, REREAD_CHECKS),
              (corrupt, ["storage/corrupt-bad-magic", "storage/corrupt-block-pointer", "storage/corrupt-directory-entry",
                         "storage/corrupt-directory-size"])]
     for run, checks in parts:
