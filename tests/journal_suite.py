@@ -157,16 +157,9 @@ CUT_CHECKS = ["journal/power-cut-mid-workload", "journal/power-cut-e2fsprogs-rep
 
 def writes_done(c):
     """Write requests the disk has completed, from QEMU's monitor; and
-    whether the shell's prompt came meanwhile (its output and the
-    monitor's share the terminal)."""
-    seen = ""
-    for send in ("\x01c", "info blockstats\r"):
-        c.p.send(send)
-        c.p.expect(r"\(qemu\) ")
-        seen += c.p.before
-    c.p.send("\x01c")
-    m = re.search(r"wr_operations=(\d+)", seen)
-    return int(m.group(1)) if m else 0, re.search(system_suite.PROMPT, seen) is not None
+    whether the shell's prompt came meanwhile."""
+    stats, seen = c.blockstats()
+    return stats.get("wr_operations", 0), re.search(system_suite.PROMPT, seen) is not None
 
 
 def run_until(c, cmds, cut_at, ends):

@@ -246,16 +246,8 @@ REREAD_CHECKS = ["storage/bad-read-seen-once", "storage/bad-read-cured-by-readin
 
 
 def reads_done(c):
-    """Read requests the disk has completed, from QEMU's monitor, and what
-    the console printed meanwhile (the two share the terminal)."""
-    seen = ""
-    for send in ("\x01c", "info blockstats\r"):
-        c.p.send(send)
-        c.p.expect(r"\(qemu\) ")
-        seen += c.p.before
-    c.p.send("\x01c")
-    m = re.search(r"rd_operations=(\d+)", seen)
-    return (int(m.group(1)) if m else 0), seen
+    stats, seen = c.blockstats()
+    return stats.get("rd_operations", 0), seen
 
 
 def reads_of_ls(image, path):
@@ -483,6 +475,18 @@ class MonitoredConsole(system_suite.Console):
         self.p.send(command + "\r")
         self.p.expect(r"\(qemu\) ")
         self.p.send("\x01c")
+
+    def blockstats(self):
+        """QEMU's counters for the disk ({'rd_operations': N, ...}), and what
+        the console printed meanwhile (the two share the terminal)."""
+        seen = ""
+        for send in ("\x01c", "info blockstats\r"):
+            self.p.send(send)
+            self.p.expect(r"\(qemu\) ")
+            seen += self.p.before
+        self.p.send("\x01c")
+        line = re.search(r"disk0:([^\n]*)", seen)
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line.group(1) if line else "")}, seen
 
     def throttle(self, bps):
         """bps bytes a second for the disk (0: not throttled)."""
