@@ -410,7 +410,8 @@ def crash_points(res, tmp):
     # runs of the same workload differ by a few requests (249 to 254 seen): the last ten are left out
     spread, span = CRASHES // 2, max(total - 10, CRASHES)
     points = [rng.randrange(1 + k * span // spread, 1 + (k + 1) * span // spread) for k in range(spread)]
-    points += sorted(rng.sample(checkpoints, min(CRASHES - spread, len(checkpoints))))
+    early = [n for n in checkpoints if n <= span] or checkpoints
+    points += sorted(rng.sample(early, min(CRASHES - spread, len(early))))
     if os.environ.get("K4_CRASH_POINTS") == "all":   # every N: outside CI (docs/testing.md)
         points = list(range(1, total + 1))
     for k, n in enumerate(points):
