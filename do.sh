@@ -74,7 +74,8 @@ build() {   # build [FOLDER [MESON OPTIONS]]: the options the folder must have
 		if [ -n "$wrong" ]; then   # configured otherwise than it is meant to be
 			echo "do.sh: $dir: reconfiguring with" $wrong >&2
 			# shellcheck disable=SC2086
-			meson configure "$dir" $wrong >&2
+			# (a folder made before an option existed knows it only after a reconfigure)
+			meson configure "$dir" $wrong >&2 2>/dev/null || meson setup --reconfigure "$dir" $wrong >&2
 		fi
 		if [ -n "$(find servers drivers tests/programs -type d -newer "$dir/build.ninja")" ]; then
 			# a program's folder changed: its list of sources comes from system.conf

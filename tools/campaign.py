@@ -3,7 +3,7 @@
 
     campaign.py --target virtio-blk|uart|fs --faults N --seed S [--types LIST]
                 [--jobs J] [--fs ext2|ext3] [--json FILE] [--plot FILE] [--window MS] [--settle MS]
-                [--budget MS] [--keep-logs DIR] [--trace-failures DIR] [--quiet]
+                [--budget MS] [--keep-logs DIR] [--trace-failures DIR] [--fsck-restarts] [--quiet]
 
 Boots the campaign system (campaign.conf, built in K4_BUILD) with the
 storage workload running; the guest task `campaign` injects the faults one
@@ -78,10 +78,51 @@ def prepare_disk(build, folder, orders, kind="ext2"):
     return disk
 
 
-def run_qemu(build, disk, on_line):
+class Qmp:
+    """QEMU's machine protocol on a unix socket: to stop the machine for a
+    moment while the host copies its disk."""
+
+    def __init__(self, path):
+        self.path, self.f = path, None
+
+    def command(self, name):
+        import socket
+        if self.f is None:
+            s = socket.socket(socket.AF_UNIX)
+            for _ in range(100):
+                try:
+                    s.connect(self.path)
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            self.f = s.makefile("rw")
+            self.f.readline()   # the greeting
+            self.command("qmp_capabilities")
+        self.f.write(json.dumps({"execute": name}) + "\n")
+        self.f.flush()
+        while "return" not in json.loads(self.f.readline() or '{"return": 0}'):
+            pass   # events in between
+
+
+def check_restart(qmp, disk, kind):
+    """The disk as a restart found it, copied with the machine stopped:
+    after e2fsprogs replays the journal, is e2fsck clean? (clean, report)"""
+    copy = disk + ".restart"
+    qmp.command("stop")
+    try:
+        shutil.copy(disk, copy)
+    finally:
+        qmp.command("cont")
+    if kind == "ext3":
+        subprocess.run([E2FSCK, "-E", "journal_only", "-y", copy], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return fsck_clean(copy)
+
+
+def run_qemu(build, disk, on_line, qmp=None):
     """Runs the campaign image on `disk`, calling on_line(line) for each
     line as it comes (a line for which it returns why ends the boot);
-    returns the qemu_run.Result of the boot."""
+    returns the qemu_run.Result of the boot. With qmp (a socket path),
+    QEMU answers QMP there."""
     pending = [b""]
 
     def lines(chunk):
@@ -91,7 +132,8 @@ def run_qemu(build, disk, on_line):
             if why:
                 return why
         return None
-    return qemu_run.run(qemu_run.qemu_cmd("kernel-run.elf", disk=disk, build=build), timeout=BOOT_SECONDS,
+    extra = ["-qmp", f"unix:{qmp},server=on,wait=off"] if qmp else []
+    return qemu_run.run(qemu_run.qemu_cmd("kernel-run.elf", disk=disk, build=build, args=extra), timeout=BOOT_SECONDS,
                         quiet=QUIET_SECONDS, expect=qemu_run.POWER_OFF, on_output=lines)
 
 
@@ -165,6 +207,7 @@ class Boot:
         self.slots = {}                          # slot -> {"pending": (gen, size, seed), "acked": ...}
         self.end = self.final_sync = self.no_campaign = None
         self.traces = 0   # failures whose trace was kept (--trace-failures)
+        self.restart_checks = []   # (clean, report) of the disk at each restart (--fsck-restarts)
         self.errors_in_row = 0
 
     def gone_bad(self):
@@ -415,15 +458,18 @@ def run_job(args, first, count, progress, boots):
         with tempfile.TemporaryDirectory() as folder:
             disk = prepare_disk(args.build, folder, orders(args, nxt, end - nxt), args.fs)
             boot = Boot(args.target, args.seed, args.types, nxt)
+            qmp = Qmp(os.path.join(folder, "qmp")) if args.fsck_restarts else None
 
             def on_line(text, boot=boot):
                 had = boot.cur is not None and boot.cur["outcome"] is not None
                 boot.line(text)
+                if qmp and text.startswith(f"init: restarting {args.target}: done"):
+                    boot.restart_checks.append(check_restart(qmp, disk, args.fs))
                 if boot.cur is not None and boot.cur["outcome"] is not None and not had:
                     progress.fault_done()
                 return boot.gone_bad()
 
-            r = run_qemu(args.build, disk, on_line)
+            r = run_qemu(args.build, disk, on_line, qmp and qmp.path)
             boot.ended()
             boot.result = r
             boot.disk = check_disk(disk, boot, args.fs)
@@ -505,6 +551,11 @@ def summarize(args, boots, seconds):
         "faults_per_minute_per_core": round(fig["faults"] / max(seconds, 1e-6) * 60 / min(args.jobs, os.cpu_count() or 1), 1),
         "seed": args.seed, "commit": commit(), "target": args.target, "fs": args.fs, "types": args.types, "jobs": args.jobs,
         "traces_kept": sum(b.traces for b in boots), "trace_folder": args.trace_failures,
+        "e2fsck_at_restarts": ({"checked": sum(len(b.restart_checks) for b in boots),
+                                "clean": sum(ok for b in boots for ok, _ in b.restart_checks),
+                                "first_unclean": next((rep[-800:] for b in boots for ok, rep in b.restart_checks
+                                                       if not ok), None)}
+                               if args.fsck_restarts else None),
         "boots": len(boots), "boots_stopped": sum(b.result.timed_out for b in boots),
         "boots_ended_bad_fs": sum(b.result.stopped is not None for b in boots),
         "boots_without_final_sync": len(boots) - len(synced),
@@ -580,6 +631,10 @@ def print_table(fig):
           f"found rewritten by a later write whose record never came)")
     print(f"{'boots ended: silent or too long / fs bad':44}{fig['boots_stopped']} / {fig['boots_ended_bad_fs']}"
           f"  (the rest of their faults went to a new boot)")
+    if fig.get("e2fsck_at_restarts"):
+        e = fig["e2fsck_at_restarts"]
+        print(f"{'e2fsck -fn clean at each restart':44}{e['clean']} of {e['checked']}"
+              f"  (the disk copied with QEMU stopped as the new instance starts{', replayed by e2fsprogs' if fig['fs'] == 'ext3' else ''})")
     if fig.get("trace_folder"):
         print(f"{'traces of failures kept':44}{fig['traces_kept']}  (in {fig['trace_folder']}, fault-I.json)")
     print(f"{'faults per minute (wall, all jobs)':44}{fig['faults_per_minute']}  ({fig['wall_seconds']} s, "
@@ -634,6 +689,9 @@ def main():
                     help="a folder for the IPC trace around each failure detected, fault-I.json "
                          "(the kernel built with -Dtrace=true: ./do.sh campaign does it)")
     ap.add_argument("--trace-records", type=int, default=400, help="records kept of each failure's trace")
+    ap.add_argument("--fsck-restarts", action="store_true",
+                    help="at each restart of the target, copy the disk with QEMU stopped and e2fsck it "
+                         "(after e2fsprogs replays the journal, on ext3)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args()
     args.fs = args.fs or ("ext3" if args.target == "fs" else "ext2")
